@@ -1,0 +1,38 @@
+# tagwise — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+export TAGWISE_HOME ?= var
+
+.PHONY: run test install lint unit bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+## run: install, train the default model if none is registered, show example suggestions
+run: install
+	$(BIN)/tagwise bootstrap --projects datasets/projects.json --tags datasets/tags.json
+
+## test: lint + the whole test suite
+test: install lint
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/foundation.py
+
+## lock: re-pin every dependency from the current virtualenv
+lock:
+	$(BIN)/pip freeze --exclude-editable | grep -v '^tagwise' > requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

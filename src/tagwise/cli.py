@@ -1,0 +1,315 @@
+"""The ``tagwise`` command line: thin commands that parse, call the core and print."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tagwise.errors import TagwiseError
+
+app = typer.Typer(
+    help="tagwise: tag suggestions for a catalogue of ML projects.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(help="Validate and summarise data files.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="The model registry: list versions, promote a challenger.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
+app.add_typer(models_app, name="models")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML/JSON config file", exists=True, dir_okay=False),
+]
+
+
+def _settings(config: Path | None, **overrides):
+    from tagwise.config import load_settings
+
+    return load_settings(config, **overrides)
+
+
+def _console() -> Console:
+    return Console(stderr=True)
+
+
+@contextlib.contextmanager
+def _steps(console: Console) -> Iterator:
+    """A spinner that shows the pipeline step in progress (on stderr)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        state: dict = {"task": None}
+
+        def step(name: str) -> None:
+            if state["task"] is not None:
+                bar.update(state["task"], completed=1, total=1)
+            state["task"] = bar.add_task(name, total=None)
+
+        yield step
+        if state["task"] is not None:
+            bar.update(state["task"], completed=1, total=1)
+
+
+@data_app.command("validate")
+def data_validate(
+    path: Annotated[Path, typer.Argument(help="Projects file: JSON list, JSONL, CSV or Parquet")],
+    quarantine: Annotated[
+        Path | None, typer.Option(help="Write bad rows (with reasons) here")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+) -> None:
+    """Validate a projects file and print rows, accepted, quarantined by reason, tags, dates."""
+    from tagwise.data import load_dataset, summarize
+    from tagwise.data.summary import summary_to_dict
+
+    summary = summarize(load_dataset(path, quarantine_path=quarantine))
+    if as_json:
+        typer.echo(json.dumps(summary_to_dict(summary), indent=2, default=str))
+        return
+    con = Console()
+    con.print(f"[bold]{summary.source}[/]  {summary.digest}  mode={summary.mode}")
+    con.print(
+        f"rows {summary.n_rows}   accepted {summary.n_accepted}   "
+        f"quarantined {summary.n_rows - summary.n_accepted}"
+    )
+    if summary.date_min:
+        con.print(f"created_on {summary.date_min:%Y-%m-%d} … {summary.date_max:%Y-%m-%d}")
+    for reason, n in summary.quarantined_by_reason.items():
+        con.print(f"  [red]{n:5d}[/]  {reason}")
+    if quarantine and summary.n_rows > summary.n_accepted:
+        con.print(f"bad rows written to {quarantine}")
+    table = Table("tag", "projects", title="most common author tags")
+    for tag, n in list(summary.tag_counts.items())[:15]:
+        table.add_row(tag, str(n))
+    con.print(table)
+
+
+@app.command()
+def train(
+    projects: Annotated[Path, typer.Option(help="Projects file (a `tag` column = single-label)")],
+    tags: Annotated[Path | None, typer.Option(help="Vocabulary tags.json (multi-label)")] = None,
+    config: ConfigOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Also export the model bundle here")] = None,
+    backend: Annotated[str | None, typer.Option(help="Override model.backend")] = None,
+) -> None:
+    """Validate, split (P1), fit, tune on validation, evaluate, report, log and register."""
+    from tagwise.pipeline import train as run_train
+
+    overrides = {"model": {"backend": backend}} if backend else {}
+    settings = _settings(config, **overrides)
+    con = _console()
+    with _steps(con) as step:
+        result = run_train(settings, projects, tags, out=out, progress=step)
+    m = result.metrics
+    con.print(
+        f"[bold green]test micro-F1 {m['test_micro_f1']:.3f}[/] "
+        f"(95% CI {m['test_micro_f1_ci_low']:.3f}–{m['test_micro_f1_ci_high']:.3f}), "
+        f"threshold {m['threshold']:.2f}, p99 {m['p99_latency_ms']:.2f} ms"
+    )
+    for name, bm in result.baselines.items():
+        con.print(f"  baseline {name:8s} micro-F1 {bm['micro_f1']:.3f}")
+    if result.quarantined:
+        con.print(
+            f"[yellow]{result.quarantined} rows quarantined[/] (see {settings.home / 'quarantine'})"
+        )
+    if result.version is not None:
+        con.print(f"registered version {result.version} (run {result.run_id})")
+    if result.promoted is not None:
+        con.print(f"promotion: {result.promoted.summary()}")
+    if out:
+        con.print(f"model exported to {out}")
+    typer.echo(f"report: {result.report}")
+
+
+@app.command()
+def predict(
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            "-i",
+            help='JSONL of {"id","title","description"}',
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    model: Annotated[
+        str, typer.Option(help="Model DIR or models:/tagwise@ALIAS")
+    ] = "models:/tagwise@champion",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="JSONL out (default stdout)")
+    ] = None,
+    k: Annotated[int | None, typer.Option(min=1, help="Cap on tags per project")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Suggest tags for each JSONL line: writes {"id", "tags": [{"tag", "score"}]} best first."""
+    from tagwise.loading import load_model
+    from tagwise.predict import predict_file
+
+    bundle, _ = load_model(model, _settings(config))
+    n = predict_file(bundle, input, output, k=k)
+    if output:
+        _console().print(f"{n} projects → {output}")
+
+
+@app.command()
+def evaluate(
+    projects: Annotated[Path, typer.Option(help="Labelled projects file")],
+    model: Annotated[
+        str, typer.Option(help="Model DIR or models:/tagwise@ALIAS")
+    ] = "models:/tagwise@champion",
+    config: ConfigOpt = None,
+) -> None:
+    """Evaluate a trained model on a labelled file (P1 labels, the model's label space)."""
+    from tagwise.loading import load_model
+    from tagwise.predict import evaluate_file
+
+    settings = _settings(config)
+    bundle, _ = load_model(model, settings)
+    metrics = evaluate_file(bundle, projects, settings)
+    table = Table("metric", "value")
+    for key, value in metrics.items():
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    Console().print(table)
+
+
+@models_app.command("list")
+def models_list(config: ConfigOpt = None) -> None:
+    """Registered versions with aliases and headline metrics."""
+    from tagwise.tracking import Tracker
+
+    versions = Tracker.from_settings(_settings(config)).versions()
+    if not versions:
+        typer.echo("no registered model yet: run `tagwise train`")
+        return
+    table = Table("version", "aliases", "micro-F1", "CI", "behavioural", "p99 ms", "run")
+    for v in versions:
+        m = v.metrics
+        table.add_row(
+            str(v.version),
+            ",".join(v.aliases),
+            f"{m.get('test_micro_f1', 0):.3f}",
+            f"{m.get('test_micro_f1_ci_low', 0):.3f}–{m.get('test_micro_f1_ci_high', 0):.3f}",
+            f"{m.get('behavioural_pass_rate', 0):.2f}",
+            f"{m.get('p99_latency_ms', 0):.2f}",
+            (v.run_id or "")[:8],
+        )
+    Console().print(table)
+
+
+@models_app.command("promote")
+def models_promote(
+    version: Annotated[int | None, typer.Argument(help="Version (default: the challenger)")] = None,
+    force: Annotated[bool, typer.Option(help="Promote even if the gate refuses")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Make a version champion if it passes the promotion gate (F1, behaviour, latency)."""
+    from tagwise.errors import UnknownModelError
+    from tagwise.pipeline import promote
+    from tagwise.tracking import Tracker
+
+    settings = _settings(config)
+    tracker = Tracker.from_settings(settings)
+    if version is None:
+        version = tracker.alias_version("challenger")
+        if version is None:
+            raise UnknownModelError("no challenger to promote; pass a version")
+    decision = promote(settings, version, tracker=tracker, force=force)
+    typer.echo(f"version {version}: {decision.summary()}")
+    if not decision.promote:
+        raise typer.Exit(1)
+
+
+@app.command()
+def suggest(
+    title: Annotated[str, typer.Argument(help="Project title")],
+    description: Annotated[str, typer.Argument(help="Project description")] = "",
+    model: Annotated[
+        str, typer.Option(help="Model DIR or models:/tagwise@ALIAS")
+    ] = "models:/tagwise@champion",
+    k: Annotated[int | None, typer.Option(min=1, help="Cap on tags")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Suggest tags for one project typed on the command line."""
+    from tagwise.loading import load_model
+
+    bundle, version = load_model(model, _settings(config))
+    _print_suggestions(bundle, version, [(title, description)], k)
+
+
+def _print_suggestions(
+    bundle, version: str, projects: list[tuple[str, str]], k: int | None = None
+) -> None:
+    con = Console()
+    for (title, _), row in zip(projects, bundle.suggest(projects, k=k), strict=True):
+        chips = ", ".join(f"{s.tag} ({s.score:.2f})" for s in row) or "(no tag passes the policy)"
+        con.print(f"[bold]{title}[/] → {chips}  [dim]model v{version}[/]", highlight=False)
+
+
+EXAMPLES = [
+    ("BERT for question answering", "Fine-tuning transformers on SQuAD with PyTorch."),
+    ("Real-time pedestrian detection", "YOLOv4 object detection on street camera video."),
+]
+
+
+@app.command()
+def bootstrap(
+    projects: Annotated[Path, typer.Option(help="Projects file to train on if needed")] = Path(
+        "datasets/projects.json"
+    ),
+    tags: Annotated[Path | None, typer.Option(help="Vocabulary tags.json")] = Path(
+        "datasets/tags.json"
+    ),
+    config: ConfigOpt = None,
+) -> None:
+    """Train and register the default model unless a champion exists; show example output."""
+    from tagwise.loading import DEFAULT_MODEL, load_model
+    from tagwise.pipeline import train as run_train
+    from tagwise.tracking import Tracker
+
+    settings = _settings(config)
+    tracker = Tracker.from_settings(settings)
+    con = _console()
+    if tracker.alias_version("champion") is None:
+        con.print("no champion registered: training the default model on the bundled data")
+        with _steps(con) as step:
+            result = run_train(settings, projects, tags, progress=step)
+        con.print(
+            f"test micro-F1 {result.metrics['test_micro_f1']:.3f}; "
+            f"version {result.version}: {result.promoted.summary() if result.promoted else ''}"
+        )
+        typer.echo(f"report: {result.report}")
+    else:
+        version = tracker.alias_version("champion")
+        run_id = tracker.version(version).run_id
+        report = settings.home / "reports" / f"{run_id}.html"
+        typer.echo(f"champion is version {version}; report: {report}")
+    bundle, version = load_model(DEFAULT_MODEL, settings)
+    _print_suggestions(bundle, version, EXAMPLES)
+
+
+def main() -> None:
+    """Console entry point: tagwise errors become one clear line and exit code 1."""
+    try:
+        app()
+    except TagwiseError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,173 @@
+"""Typed configuration: one object, built at the entry point and passed down.
+
+Values come from (lowest to highest priority) defaults, a YAML/JSON config file, and
+environment variables ``TAGWISE_*`` (nested with ``__``, e.g. ``TAGWISE_POLICY__TOP_K=3``).
+Nothing below the shell reads the environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tagwise.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LabelConfig(_Section):
+    """Label protocol P1 knobs."""
+
+    min_freq: int = Field(30, ge=1, description="Head label space: tags in ≥ this many projects")
+    exclude: list[str] = Field(default_factory=list, description="Tags never predicted")
+
+
+class SplitConfig(_Section):
+    """How the data is split (P1: 70/15/15, iterative stratification, seed 42)."""
+
+    val_size: float = Field(0.15, gt=0, lt=1)
+    test_size: float = Field(0.15, gt=0, lt=1)
+    temporal_cutoff: datetime = Field(datetime(2020, 6, 1), description="Temporal check date")
+
+
+class ModelConfig(_Section):
+    """Which backend to train and its parameters (validated by the backend at fit)."""
+
+    backend: str = "tfidf-linear"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class PolicyConfig(_Section):
+    """Decision policy: how scores become the few tags shown to an author."""
+
+    top_k: int = Field(5, ge=1, le=50)
+    threshold: float | None = Field(None, ge=0, le=1, description="None = tune on validation")
+    per_tag: bool = Field(False, description="Per-tag thresholds, shrunk towards the global one")
+    shrinkage: float = Field(20.0, ge=0, description="Pseudo-count pulling per-tag thresholds")
+    closure: bool = Field(True, description="Add the parents of every suggested tag")
+
+
+class EvalConfig(_Section):
+    """Evaluation: bootstrap and which baselines run beside the model."""
+
+    n_boot: int = Field(1000, ge=50)
+    baselines: list[str] = Field(default_factory=lambda: ["random", "prior", "rules"])
+    temporal: bool = True
+
+
+class TrackingConfig(_Section):
+    """MLflow locations; point ``uri`` at a server to share runs with a team."""
+
+    uri: str | None = Field(None, description="Default: sqlite:///<home>/mlflow.db")
+    artifact_location: str | None = Field(None, description="Default: <home>/mlartifacts")
+    experiment: str = "tagwise"
+    registered_model: str = "tagwise"
+    enabled: bool = True
+
+
+class GateConfig(_Section):
+    """Promotion gate: what a challenger must show to become champion."""
+
+    f1_tolerance: float = Field(0.01, ge=0, description="Allowed drop in test micro-F1")
+    p99_latency_ms: float = Field(10.0, gt=0, description="Single-prediction p99 budget")
+
+
+class Settings(BaseSettings):
+    """Everything tagwise needs to know, in one typed object."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TAGWISE_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    home: Path = Field(Path("var"), description="Where run-time state lives")
+    seed: int = 42
+    labels: LabelConfig = Field(default_factory=LabelConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
+
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow tracking URI, defaulting to a SQLite store under ``home``."""
+        return self.tracking.uri or f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def artifact_location(self) -> str:
+        """Where MLflow stores artifacts of new experiments."""
+        return self.tracking.artifact_location or (self.home / "mlartifacts").resolve().as_uri()
+
+    def training_dict(self) -> dict[str, Any]:
+        """The parts that decide a trained model (what the config hash covers)."""
+        return self.model_dump(mode="json", include={"seed", "labels", "split", "model", "policy"})
+
+    def config_hash(self) -> str:
+        """Short stable digest of :meth:`training_dict`, saved in every model manifest."""
+        blob = json.dumps(self.training_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+    if path.suffix in {".yaml", ".yml"}:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    return data
+
+
+def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build :class:`Settings` from an optional file, the environment and overrides.
+
+    Environment variables win over the file (so CI can tweak one value), and explicit
+    ``overrides`` (from CLI flags) win over both.
+    """
+    file_values = _read_config_file(Path(path)) if path else {}
+    try:
+        env_only = Settings()  # defaults + environment
+        merged = _deep_merge(file_values, env_only.model_dump(exclude_unset=True))
+        return Settings.model_validate(_deep_merge(merged, overrides))
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, path)) from None
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _format_validation(exc: ValidationError, path: Path | str | None) -> str:
+    where = f"{path}: " if path else ""
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    return where + "invalid configuration; " + "; ".join(parts)
+
+
+Mode = Literal["multi", "single"]

@@ -1,0 +1,351 @@
+"""The evaluation report: one self-contained HTML file.
+
+Self-contained (inline CSS, plots as base64 PNG, no CDN, no external links) so it can
+be attached to an MLflow run, mailed, or opened offline years later and look the same.
+All text goes through jinja2 autoescaping: tag names, notes and config come from data.
+This is the only module of ``tagwise.evaluate`` that does I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tagwise.evaluate.behavioural import BehaviouralResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+HEADLINE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("micro_precision", "micro P"),
+    ("micro_recall", "micro R"),
+    ("macro_f1", "macro F1"),
+    ("samples_f1", "samples F1"),
+    ("p_at_1", "P@1"),
+    ("r_at_5", "R@5"),
+    ("ndcg_at_5", "NDCG@5"),
+)
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows; the pipeline fills it, ``write_report`` renders it.
+
+    ``models[0]`` is the main model; the others are baselines shown beside it, each
+    ``{name, metrics: multilabel_metrics(...), ci: (point, low, high)}``. ``Y_true`` and
+    ``scores`` are the main model's test truth and scores (for the PR curve);
+    ``val_f1_curve`` is validation micro-F1 over ``thresholds_grid`` — the curve the
+    threshold was tuned on, never test. Optional parts left as None/empty are omitted.
+    """
+
+    title: str
+    run: dict[str, str]
+    models: list[dict]
+    per_tag: list[dict] = field(default_factory=list)
+    threshold: float | None = None
+    thresholds_grid: list[float] = field(default_factory=list)
+    val_f1_curve: list[float] = field(default_factory=list)
+    Y_true: np.ndarray | None = None
+    scores: np.ndarray | None = None
+    slices: list[dict] = field(default_factory=list)
+    behavioural: BehaviouralResult | None = None
+    temporal: dict | None = None
+    data_summary: dict | None = None
+    notes: list[str] = field(default_factory=list)
+    single_label: dict | None = None
+
+
+# ---------------------------------------------------------------------------- plots
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    """A figure bound to the Agg canvas directly.
+
+    Using ``Figure`` + ``FigureCanvasAgg`` instead of pyplot selects the Agg backend for
+    this figure only: no global backend switch, no GUI, no figure registry to leak.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _to_data_uri(fig: Figure) -> str:
+    buf = io.BytesIO()
+    # No "Software" metadata: it would embed a URL and make the bytes version-dependent.
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _per_tag_plot(per_tag: list[dict]) -> str | None:
+    if not per_tag:
+        return None
+    tags = [r["tag"] for r in per_tag]
+    f1 = [r["f1"] for r in per_tag]
+    fig = _new_figure(7, max(2.5, 0.28 * len(tags) + 1))
+    ax = fig.add_subplot()
+    y = np.arange(len(tags))
+    ax.barh(y, f1, color="#4c72b0")
+    ax.set_yticks(y, [f"{t} ({r['support']})" for t, r in zip(tags, per_tag, strict=True)])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("F1 on test (support in brackets)")
+    ax.grid(axis="x", alpha=0.3)
+    return _to_data_uri(fig)
+
+
+def _pr_plot(
+    Y_true: np.ndarray | None, scores: np.ndarray | None, threshold: float | None
+) -> str | None:
+    if Y_true is None or scores is None or not np.asarray(Y_true).any():
+        return None
+    from tagwise.evaluate.metrics import micro_pr_curve
+
+    precision, recall, _ = micro_pr_curve(Y_true, scores)
+    fig = _new_figure(5.5, 4)
+    ax = fig.add_subplot()
+    ax.plot(recall, precision, color="#4c72b0", label="micro PR (test)")
+    if threshold is not None:
+        yt = np.asarray(Y_true, dtype=bool)
+        yp = np.asarray(scores) >= threshold
+        tp = (yt & yp).sum()
+        p = tp / yp.sum() if yp.sum() else 0.0
+        r = tp / yt.sum()
+        ax.plot([r], [p], "o", color="#c44e52", label=f"operating point t={threshold:.3f}")
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left")
+    return _to_data_uri(fig)
+
+
+def _threshold_plot(grid: list[float], curve: list[float], threshold: float | None) -> str | None:
+    if not grid or len(grid) != len(curve):
+        return None
+    fig = _new_figure(5.5, 3.5)
+    ax = fig.add_subplot()
+    ax.plot(grid, curve, color="#55a868", label="validation micro-F1")
+    if threshold is not None:
+        ax.axvline(threshold, color="#c44e52", linestyle="--", label=f"chosen t={threshold:.3f}")
+    ax.set_xlabel("threshold")
+    ax.set_ylabel("micro-F1")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best")
+    return _to_data_uri(fig)
+
+
+def _confusion_plot(single_label: dict | None) -> str | None:
+    if not single_label or not single_label.get("confusion"):
+        return None
+    matrix = np.asarray(single_label["confusion"], dtype=float)
+    labels = list(single_label.get("labels") or range(matrix.shape[0]))
+    size = max(3.5, 0.45 * len(labels) + 2)
+    fig = _new_figure(size, size)
+    ax = fig.add_subplot()
+    image = ax.imshow(matrix, cmap="Blues")
+    ticks = np.arange(len(labels))
+    ax.set_xticks(ticks, [str(x) for x in labels], rotation=60, ha="right")
+    ax.set_yticks(ticks, [str(x) for x in labels])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    return _to_data_uri(fig)
+
+
+# ------------------------------------------------------------------------- template
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    """Numbers for humans: 3 decimals, '—' for missing or NaN."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return "—" if math.isnan(value) else f"{value:.{digits}f}"
+    return str(value)
+
+
+def _ci(ci: Any) -> str:
+    if not ci or len(ci) != 3 or any(v is None for v in ci):
+        return "—"
+    return f"[{_fmt(ci[1])}, {_fmt(ci[2])}]"
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ d.title }}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem;
+       color: #222; line-height: 1.4; padding: 0 1rem; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; border-bottom: 1px solid #ddd;
+       padding-bottom: .2rem; margin-top: 2rem; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
+th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: right; }
+th { background: #f4f4f4; } td.l, th.l { text-align: left; }
+tr.main td { font-weight: 600; }
+.small { color: #666; font-size: .85rem; }
+.fail { color: #a00; } .pass { color: #070; }
+img { max-width: 100%; } .plots { display: flex; flex-wrap: wrap; gap: 1rem; }
+code { background: #f4f4f4; padding: 0 .2rem; }
+</style>
+</head>
+<body>
+<h1>{{ d.title }}</h1>
+
+<table class="run">
+{% for k, v in d.run.items() %}<tr><th class="l">{{ k }}</th>
+<td class="l"><code>{{ v }}</code></td></tr>
+{% endfor %}</table>
+
+{% if d.notes %}<h2>Notes</h2><ul>{% for n in d.notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
+
+{% macro model_table(models) %}
+<table class="models">
+<tr><th class="l">model</th><th>micro F1</th><th>95% CI</th>
+{% for key, head in columns %}<th>{{ head }}</th>{% endfor %}</tr>
+{% for m in models %}<tr{% if loop.first %} class="main"{% endif %}>
+<td class="l">{{ m.name }}</td><td>{{ fmt(m.metrics.get("micro_f1")) }}</td>
+<td>{{ ci(m.get("ci")) }}</td>
+{% for key, head in columns %}<td>{{ fmt(m.metrics.get(key)) }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+{% endmacro %}
+
+<h2>Headline (test)</h2>
+{% if d.models %}{{ model_table(d.models) }}
+<p class="small">First row is the main model; the others are baselines on the same test set.
+CI: bootstrap over documents, percentile interval.
+{% if d.threshold is not none %}Decision threshold {{ fmt(d.threshold) }},
+tuned on validation.{% endif %}</p>
+{% else %}<p>No models.</p>{% endif %}
+
+{% if d.single_label %}
+<h2>Single-label metrics</h2>
+<table><tr><th>accuracy</th><th>weighted F1</th><th>macro F1</th></tr>
+<tr><td>{{ fmt(d.single_label.get("accuracy")) }}</td>
+<td>{{ fmt(d.single_label.get("weighted_f1")) }}</td>
+<td>{{ fmt(d.single_label.get("macro_f1")) }}</td></tr></table>
+{% if plots.confusion %}<img alt="confusion matrix" src="{{ plots.confusion }}">{% endif %}
+{% endif %}
+
+{% if plots.pr or plots.threshold %}
+<h2>Operating point</h2>
+<div class="plots">
+{% if plots.pr %}<img alt="micro precision-recall curve" src="{{ plots.pr }}">{% endif %}
+{% if plots.threshold %}
+<img alt="threshold vs validation micro-F1" src="{{ plots.threshold }}">{% endif %}
+</div>
+{% endif %}
+
+{% if d.per_tag %}
+<h2>Per tag (test)</h2>
+{% if plots.per_tag %}<img alt="per-tag F1" src="{{ plots.per_tag }}">{% endif %}
+<table class="per-tag"><tr><th class="l">tag</th><th>support</th><th>predicted</th>
+<th>precision</th><th>recall</th><th>F1</th></tr>
+{% for r in d.per_tag %}<tr><td class="l">{{ r.tag }}</td><td>{{ fmt(r.support) }}</td>
+<td>{{ fmt(r.predicted) }}</td><td>{{ fmt(r.precision) }}</td><td>{{ fmt(r.recall) }}</td>
+<td>{{ fmt(r.f1) }}</td></tr>
+{% endfor %}</table>
+{% endif %}
+
+{% if d.slices %}
+<h2>Slices (test)</h2>
+<table class="slices"><tr><th class="l">slice</th><th>n</th><th>micro F1</th><th>95% CI</th>
+<th>micro P</th><th>micro R</th></tr>
+{% for s in d.slices %}<tr><td class="l">{{ s.slice }}</td><td>{{ fmt(s.n) }}</td>
+<td>{{ fmt(s.micro_f1) }}</td><td>{{ ci((s.micro_f1, s.ci_low, s.ci_high)) }}</td>
+<td>{{ fmt(s.micro_precision) }}</td><td>{{ fmt(s.micro_recall) }}</td></tr>
+{% endfor %}</table>
+<p class="small">Slices below the minimum size are listed with “—” rather than dropped.</p>
+{% endif %}
+
+{% if d.behavioural %}{% set b = d.behavioural %}
+<h2>Behavioural cases</h2>
+<p>Pass rate <strong>{{ fmt(b.pass_rate) }}</strong> ({{ b.n_passed }} / {{ b.n_evaluated }}
+evaluated, {{ b.n_skipped }} skipped: tags outside the label space).</p>
+<table class="behavioural"><tr><th class="l">kind</th><th>pass rate</th></tr>
+{% for kind, rate in b.by_kind.items() %}
+<tr><td class="l">{{ kind }}</td><td>{{ fmt(rate) }}</td></tr>
+{% endfor %}</table>
+{% if b.failures %}<h3>Failing cases</h3>
+<table class="failures"><tr><th class="l">case</th><th class="l">kind</th>
+<th class="l">expected</th>
+<th class="l">got</th></tr>
+{% for r in b.failures %}<tr class="fail"><td class="l">{{ r.name }}</td>
+<td class="l">{{ r.kind }}</td>
+<td class="l">{{ r.expected | join(", ") }}</td><td class="l">{{ r.got | join(", ") }}</td></tr>
+{% endfor %}</table>{% endif %}
+{% if b.skipped %}<p class="small">Skipped: {{ b.skipped | join(", ") }}</p>{% endif %}
+{% endif %}
+
+{% if d.temporal %}{% set t = d.temporal %}
+<h2>Temporal check</h2>
+<p>Train before <code>{{ t.get("cutoff") }}</code> ({{ fmt(t.get("n_train")) }} projects),
+test on or after it ({{ fmt(t.get("n_test")) }} projects).</p>
+{{ model_table(t.get("models", [])) }}
+{% endif %}
+
+{% if d.data_summary %}
+<h2>Data</h2>
+<table class="data">
+{% for k, v in d.data_summary.items() %}<tr><th class="l">{{ k }}</th>
+<td class="l">{{ fmt(v) }}</td></tr>
+{% endfor %}</table>
+{% endif %}
+</body>
+</html>
+"""
+
+
+def render_report(data: ReportData) -> str:
+    """The report as an HTML string (pure apart from matplotlib rendering)."""
+    import jinja2
+
+    plots = {
+        "per_tag": _per_tag_plot(data.per_tag),
+        "pr": _pr_plot(data.Y_true, data.scores, data.threshold),
+        "threshold": _threshold_plot(data.thresholds_grid, data.val_f1_curve, data.threshold),
+        "confusion": _confusion_plot(data.single_label),
+    }
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    template = env.from_string(_TEMPLATE)
+    return template.render(d=data, plots=plots, fmt=_fmt, ci=_ci, columns=HEADLINE_COLUMNS)
+
+
+def write_report(data: ReportData, path: Path) -> Path:
+    """Render and write the report atomically (temp file in the same dir + os.replace).
+
+    Atomic so a crash mid-write never leaves a half report where a good one was.
+    """
+    path = Path(path)
+    html = render_report(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(html)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,26 @@
+"""Resolve a model reference (a directory or ``models:/tagwise@alias``) to a bundle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tagwise.bundle import ModelBundle
+from tagwise.config import Settings
+from tagwise.errors import UnknownModelError
+
+DEFAULT_MODEL = "models:/tagwise@champion"
+
+
+def load_model(ref: str, settings: Settings) -> tuple[ModelBundle, str]:
+    """Load a bundle; returns it with a version label (registry version or the directory)."""
+    if ref.startswith("models:/"):
+        from tagwise.tracking import Tracker
+
+        path, version = Tracker.from_settings(settings).resolve(ref)
+        bundle = ModelBundle.load(path)
+        bundle.info.setdefault("registry_version", version)
+        return bundle, str(version)
+    path = Path(ref)
+    if not path.exists():
+        raise UnknownModelError(f"{ref}: no such model directory (or use {DEFAULT_MODEL})")
+    return ModelBundle.load(path), path.name
