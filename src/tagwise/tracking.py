@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -191,14 +192,13 @@ class Tracker:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.cache_dir / f".{version}.partial"
         if tmp.exists():
-            import shutil
-
             shutil.rmtree(tmp)
         tmp.mkdir()
-        mlflow.artifacts.download_artifacts(
+        local = mlflow.artifacts.download_artifacts(
             artifact_uri=f"runs:/{mv.run_id}/model", dst_path=str(tmp), tracking_uri=self.uri
         )
-        tmp.replace(target)
+        Path(local).replace(target)
+        shutil.rmtree(tmp, ignore_errors=True)
         return target
 
     def resolve(self, ref: str) -> tuple[Path, int]:
