@@ -256,7 +256,7 @@ def package_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for pkg in ("numpy", "scipy", "scikit-learn", "iterative-stratification", "skops", "mlflow"):
+    for pkg in ("numpy", "scipy", "scikit-learn", "iterative-stratification", "mlflow"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

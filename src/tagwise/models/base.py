@@ -3,7 +3,7 @@
 ``__init__`` only stores keyword parameters; ``fit`` validates them, learns state into
 ``name_`` attributes and returns ``self``; ``predict_proba`` returns an
 (n_docs × n_labels) array of scores in [0, 1]; ``save``/``load`` write and read a
-directory of plain files (JSON, ``.npy`` without pickle, or skops with an allow-list),
+directory of plain files (JSON and ``.npy`` arrays loaded with ``allow_pickle=False``),
 so a model file can never run code when it is loaded.
 """
 

@@ -2,11 +2,13 @@
 
 Fitting uses scikit-learn's liblinear solver label by label; prediction folds all labels
 into one sparse × dense product plus a sigmoid, which is what keeps a single
-suggestion near a millisecond.
+suggestion near a millisecond. The vectorizers are saved as JSON (parameters and
+vocabulary) plus ``.npy`` idf weights: loading rebuilds them and never unpickles.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -101,19 +103,66 @@ class TfidfLinearModel(TagModel):
         return _sigmoid(self.decision_function(texts))
 
     def _save(self, directory: Path) -> None:
-        import skops.io as sio
-
-        sio.dump(self.vectorizer_, directory / "vectorizer.skops")
+        parts = []
+        for name, vec in self.vectorizer_.transformer_list:
+            save_array(directory / f"idf_{name}.npy", vec.idf_)
+            parts.append(
+                {
+                    "name": name,
+                    "params": _json_params(vec),
+                    "vocabulary": {t: int(i) for t, i in vec.vocabulary_.items()},
+                }
+            )
+        (directory / "vectorizer.json").write_text(json.dumps(parts, ensure_ascii=False))
         save_array(directory / "coef.npy", self.coef_)
         save_array(directory / "intercept.npy", self.intercept_)
 
     def _load(self, directory: Path) -> None:
-        import skops.io as sio
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion
 
-        path = directory / "vectorizer.skops"
-        untrusted = sio.get_untrusted_types(file=path)
-        if untrusted:
-            raise IntegrityError(f"{path}: refusing to load untrusted types {untrusted}")
-        self.vectorizer_ = sio.load(path, trusted=[])
+        path = directory / "vectorizer.json"
+        try:
+            parts = json.loads(path.read_text(encoding="utf-8"))
+            transformers = []
+            for part in parts:
+                params = {
+                    **part["params"],
+                    "dtype": np.dtype(part["params"]["dtype"]),
+                    "ngram_range": tuple(part["params"]["ngram_range"]),
+                }
+                vec = TfidfVectorizer(**params)
+                vec.vocabulary_ = part["vocabulary"]
+                vec.idf_ = load_array(directory / f"idf_{part['name']}.npy")
+                transformers.append((part["name"], vec))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IntegrityError(f"{path}: not a valid vectorizer description ({exc})") from None
+        self.vectorizer_ = FeatureUnion(transformers)
         self.coef_ = load_array(directory / "coef.npy")
         self.intercept_ = load_array(directory / "intercept.npy")
+
+
+_SAFE_PARAMS = (
+    "analyzer",
+    "binary",
+    "dtype",
+    "lowercase",
+    "max_df",
+    "max_features",
+    "min_df",
+    "ngram_range",
+    "norm",
+    "smooth_idf",
+    "sublinear_tf",
+    "token_pattern",
+    "use_idf",
+)
+
+
+def _json_params(vec) -> dict:
+    """The vectorizer parameters as plain JSON (no callables: nothing to execute on load)."""
+    params = vec.get_params()
+    out = {k: params[k] for k in _SAFE_PARAMS}
+    out["dtype"] = np.dtype(out["dtype"]).name
+    out["ngram_range"] = list(out["ngram_range"])
+    return out
