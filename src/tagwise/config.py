@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tagwise.errors import ConfigError
@@ -80,6 +80,30 @@ class GateConfig(_Section):
     p99_latency_ms: float = Field(10.0, gt=0, description="Single-prediction p99 budget")
 
 
+class ServingConfig(_Section):
+    """The HTTP service: where it listens, what it accepts, how it follows the registry.
+
+    The limits are part of the API contract: they appear in the OpenAPI schema, and a
+    request beyond them gets a 4xx problem instead of tying up the server.
+    """
+
+    host: str = Field("127.0.0.1", description="Interface to listen on (loopback by default)")
+    port: int = Field(8000, ge=0, le=65535)
+    model: str = Field("models:/tagwise@champion", description="Model DIR or registry ref")
+    watch_interval: float = Field(
+        10.0, ge=0, description="Seconds between polls of the champion alias; 0 = off"
+    )
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for /v1/admin/*; unset = admin endpoints refuse"
+    )
+    max_title_chars: int = Field(300, ge=1)
+    max_description_chars: int = Field(5000, ge=0)
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="Larger request bodies get 413")
+    max_batch: int = Field(1000, ge=1, description="Items per /v1/suggest/batch request")
+    max_k: int = Field(50, ge=1, le=50, description="Upper bound of the k parameter")
+    max_feedback_tags: int = Field(100, ge=1, description="Per suggested/accepted/added list")
+
+
 class Settings(BaseSettings):
     """Everything tagwise needs to know, in one typed object."""
 
@@ -96,11 +120,20 @@ class Settings(BaseSettings):
     eval: EvalConfig = Field(default_factory=EvalConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    serving: ServingConfig = Field(default_factory=ServingConfig)
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the feedback store; default sqlite <home>/tagwise.db"
+    )
 
     @property
     def tracking_uri(self) -> str:
         """The MLflow tracking URI, defaulting to a SQLite store under ``home``."""
         return self.tracking.uri or f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def db_url(self) -> str:
+        """The feedback database URL, defaulting to a SQLite file under ``home``."""
+        return self.database_url or f"sqlite:///{(self.home / 'tagwise.db').resolve()}"
 
     @property
     def artifact_location(self) -> str:

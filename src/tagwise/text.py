@@ -19,34 +19,55 @@ _WS = re.compile(r"\s+")
 _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
+_UNFOLD_ROUNDS = 4
+"""Entity decoding repeats (``&amp;lt;`` → ``&lt;`` → ``<``) at most this many times."""
+
+
 def _strip_controls(text: str) -> str:
-    """Drop control/format characters (zero-width joiners, BOMs, RTL marks) but keep spaces."""
+    """Remove format characters (zero-width spaces and joiners, soft hyphens, BOMs, bidi
+    marks) so they cannot split a word; other control characters become a space."""
+    if text.isprintable():
+        return text
     return "".join(
-        ch if (ch.isspace() or unicodedata.category(ch) not in _CONTROL_CATEGORIES) else " "
+        ch
+        if ch.isspace() or unicodedata.category(ch) not in _CONTROL_CATEGORIES
+        else ("" if unicodedata.category(ch) == "Cf" else " ")
         for ch in text
     )
+
+
+def _unfold(text: str) -> str:
+    """Decode entities, NFKC-fold, remove controls and case-fold until nothing changes.
+
+    Each step can expose work for another (a full-width ``＆amp;``, an entity that only
+    exists after case-folding, a mark hiding inside an entity), so they run together to
+    a fixed point, which is what makes :func:`normalize_text` idempotent.
+    """
+    for _ in range(_UNFOLD_ROUNDS):
+        folded = _strip_controls(unicodedata.normalize("NFKC", html.unescape(text))).casefold()
+        if folded == text:
+            break
+        text = folded
+    return text
 
 
 def normalize_text(text: str | None, *, max_chars: int = MAX_CHARS) -> str:
     """Return a canonical, lower-cased form of ``text`` for feature extraction.
 
-    Steps, in order: cut to ``max_chars`` (bounded cost), unescape HTML entities, drop
-    HTML tags, replace URLs with a ``url`` token (their paths are noise but their
-    presence is a signal), NFKC-fold unicode (full-width letters, ligatures), remove
-    control and bidi-format characters, case-fold, collapse whitespace. Emoji and
-    non-Latin scripts are kept: they are content.
+    Steps, in order: cut to ``max_chars`` (bounded cost); unescape HTML entities,
+    NFKC-fold unicode (full-width letters, ligatures), remove control and bidi-format
+    characters and case-fold, repeated until stable; drop HTML tags; replace URLs with a
+    ``url`` token (their paths are noise but their presence is a signal); collapse
+    whitespace. Emoji and non-Latin scripts are kept: they are content. The result is a
+    fixed point: ``normalize_text(normalize_text(x)) == normalize_text(x)``.
     """
     if not text:
         return ""
-    text = text[: max_chars * 2]
-    text = html.unescape(text)
+    text = _unfold(text[: max_chars * 2])
     text = _TAG.sub(" ", text)
     text = _URL.sub(" url ", text)
-    text = unicodedata.normalize("NFKC", text)
-    text = _strip_controls(text)
-    text = text.casefold()
     text = _WS.sub(" ", text).strip()
-    return text[:max_chars]
+    return text[:max_chars].rstrip()
 
 
 def project_text(title: str | None, description: str | None) -> str:

@@ -155,6 +155,12 @@ class Tracker:
             found = self.client.search_model_versions(f"name='{self.model_name}'")
         except MlflowException:
             return []
+        if not found:
+            return []
+        # search results do not carry aliases: read them from the registered model
+        aliases: dict[str, list[str]] = {}
+        for alias, ver in self.client.get_registered_model(self.model_name).aliases.items():
+            aliases.setdefault(str(ver), []).append(alias)
         out = []
         for mv in found:
             metrics = self.client.get_run(mv.run_id).data.metrics if mv.run_id else {}
@@ -162,7 +168,7 @@ class Tracker:
                 ModelVersion(
                     version=int(mv.version),
                     run_id=mv.run_id,
-                    aliases=tuple(mv.aliases),
+                    aliases=tuple(sorted(aliases.get(str(mv.version), []))),
                     created=mv.creation_timestamp,
                     metrics=dict(metrics),
                     tags=dict(mv.tags),

@@ -1,0 +1,129 @@
+"""The feedback table behind SQLAlchemy: SQLite (WAL, synchronous=FULL) or PostgreSQL.
+
+``add`` returns only after the transaction committed, and SQLite is opened with
+``synchronous=FULL`` so that commit is on disk (fsync of the WAL) — an acknowledged
+write survives ``kill -9`` or a power cut. Tables are created by :meth:`create`, never
+at import.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from tagwise.feedback.record import FeedbackRecord
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the tagwise tables."""
+
+
+class FeedbackRow(Base):
+    """One stored feedback record."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    project_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    suggested: Mapped[list] = mapped_column(JSON, nullable=False)
+    accepted: Mapped[list] = mapped_column(JSON, nullable=False)
+    added: Mapped[list] = mapped_column(JSON, nullable=False)
+    model_version: Mapped[str | None] = mapped_column(String(100))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form for export and tests."""
+        return {
+            "id": self.id,
+            "created": self.created.isoformat(),
+            "project_id": self.project_id,
+            "title": self.title,
+            "description": self.description,
+            "suggested": list(self.suggested),
+            "accepted": list(self.accepted),
+            "added": list(self.added),
+            "model_version": self.model_version,
+        }
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    """WAL lets readers run beside the writer; FULL makes each commit durable."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets its directory created and the durable pragmas."""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class FeedbackStore:
+    """Adds and reads feedback records; one instance per app, shared by its threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> FeedbackStore:
+        """Open (not yet create) the store at a SQLAlchemy URL."""
+        return cls(make_engine(url))
+
+    def create(self) -> FeedbackStore:
+        """Create missing tables (idempotent)."""
+        Base.metadata.create_all(self.engine)
+        return self
+
+    def add(self, record: FeedbackRecord) -> int:
+        """Store one record; returns its id once the commit is durable."""
+        row = FeedbackRow(
+            created=datetime.now(UTC),
+            project_id=record.project_id,
+            title=record.title,
+            description=record.description,
+            suggested=list(record.suggested),
+            accepted=list(record.accepted),
+            added=list(record.added),
+            model_version=record.model_version,
+        )
+        with Session(self.engine) as session, session.begin():
+            session.add(row)
+            session.flush()
+            new_id = row.id
+        return new_id
+
+    def get(self, feedback_id: int) -> dict[str, Any] | None:
+        """One record as a dict, or None."""
+        with Session(self.engine) as session:
+            row = session.get(FeedbackRow, feedback_id)
+            return row.to_dict() if row else None
+
+    def ids(self) -> set[int]:
+        """Every stored id (for checks and exports)."""
+        with Session(self.engine) as session:
+            return set(session.scalars(select(FeedbackRow.id)))
+
+    def count(self) -> int:
+        """How many records are stored."""
+        with Session(self.engine) as session:
+            return int(session.scalar(select(func.count(FeedbackRow.id))) or 0)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.engine.dispose()

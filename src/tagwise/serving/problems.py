@@ -1,0 +1,154 @@
+"""RFC 9457 problem details: every error leaves the app as ``application/problem+json``.
+
+One place turns validation errors, HTTP errors (404/405), tagwise errors and anything
+unexpected into the same body shape — ``type, title, status, detail`` plus
+``errors: [{field, message}]`` — so clients parse one format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from tagwise.errors import TagwiseError
+from tagwise.feedback import InvalidTagsError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://tagwise.dev/problems/"
+
+
+class FieldError(BaseModel):
+    """One invalid field of a request."""
+
+    field: str = Field(examples=["title"])
+    message: str = Field(examples=["String should have at least 1 character"])
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details body."""
+
+    type: str = Field(examples=[TYPE_BASE + "validation-error"])
+    title: str = Field(examples=["Unprocessable Content"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["title: String should have at least 1 character"])
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    kind: str | None = None,
+    errors: Iterable[tuple[str, str]] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem+json response; ``kind`` names the problem type (default: the status)."""
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    slug = kind or phrase.lower().replace(" ", "-").replace("'", "")
+    body = {
+        "type": TYPE_BASE + slug,
+        "title": phrase,
+        "status": status,
+        "detail": detail,
+        "errors": [{"field": f, "message": m} for f, m in errors],
+    }
+    return Response(json.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def field_name(loc: Sequence[Any]) -> str:
+    """``("body", "items", 3, "title")`` → ``items[3].title``; the location prefix is dropped."""
+    parts = list(loc[1:] if loc and loc[0] in {"body", "query", "path", "header"} else loc)
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += f".{p}" if out else str(p)
+    return out or (str(loc[0]) if loc else "body")
+
+
+def _validation_handler(max_batch: int):
+    async def handle(_: Request, exc: RequestValidationError) -> Response:
+        errs = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errs):
+            msg = next(
+                e.get("ctx", {}).get("error", "") for e in errs if e["type"] == "json_invalid"
+            )
+            return problem_response(
+                400,
+                f"the body is not valid JSON ({msg})".replace(" ()", ""),
+                kind="invalid-json",
+                errors=[("body", "not valid JSON")],
+            )
+        for e in errs:
+            if e.get("type") == "too_long" and tuple(e.get("loc", ())) == ("body", "items"):
+                return problem_response(
+                    413,
+                    f"a batch holds at most {max_batch} items; split the request",
+                    kind="batch-too-large",
+                    errors=[("items", f"at most {max_batch} items")],
+                )
+        fields = [(field_name(e.get("loc", ())), str(e.get("msg", "invalid"))) for e in errs]
+        detail = "; ".join(f"{f}: {m}" for f, m in fields[:5])
+        if len(fields) > 5:
+            detail += f"; and {len(fields) - 5} more"
+        return problem_response(422, detail, kind="validation-error", errors=fields)
+
+    return handle
+
+
+async def _http_handler(_: Request, exc: StarletteHTTPException) -> Response:
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+
+async def _tagwise_handler(_: Request, exc: TagwiseError) -> Response:
+    status = exc.http_status if 400 <= exc.http_status < 600 else 500
+    if status >= 500 and status != 503:
+        log.error("request failed: %s", exc.message)
+    errors = exc.errors if isinstance(exc, InvalidTagsError) else ()
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    kind = type(exc).__name__
+    slug = "".join(f"-{c.lower()}" if c.isupper() else c for c in kind).lstrip("-")
+    return problem_response(status, exc.message, kind=slug, errors=errors, headers=headers)
+
+
+async def _unexpected_handler(_: Request, exc: Exception) -> Response:
+    log.exception("unhandled error")
+    return problem_response(500, "internal error; the server log has the details")
+
+
+def install_problem_handlers(app: FastAPI, *, max_batch: int) -> None:
+    """Route every error class through :func:`problem_response`."""
+    app.add_exception_handler(RequestValidationError, _validation_handler(max_batch))
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(TagwiseError, _tagwise_handler)
+    app.add_exception_handler(Exception, _unexpected_handler)
+
+
+CLIENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "Invalid JSON", "content": {PROBLEM_JSON: {}}},
+    413: {
+        "model": Problem,
+        "description": "Body or batch too large",
+        "content": {PROBLEM_JSON: {}},
+    },
+    415: {"model": Problem, "description": "Not a JSON body", "content": {PROBLEM_JSON: {}}},
+    422: {"model": Problem, "description": "Invalid field(s)", "content": {PROBLEM_JSON: {}}},
+}
+"""Responses every JSON-body route documents in the OpenAPI schema."""
+
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"model": Problem, "description": "No model loaded yet", "content": {PROBLEM_JSON: {}}},
+}

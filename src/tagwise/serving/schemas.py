@@ -1,0 +1,235 @@
+"""Request and response bodies of the public API.
+
+Request models are built per app by :func:`request_models`, because their limits
+(text length, batch size, ``k``) are settings; they land in the OpenAPI schema, so
+clients and the fuzzer see the same contract the server enforces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from tagwise.config import ServingConfig
+
+EXAMPLE_TITLE = "BERT for question answering"
+EXAMPLE_DESCRIPTION = "Fine-tuning transformers on SQuAD with PyTorch."
+TagName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- responses (fixed shape) ----------------------------------------------------------
+
+
+class TagScore(BaseModel):
+    """One suggested tag."""
+
+    tag: str = Field(examples=["natural-language-processing"])
+    score: float = Field(ge=0, le=1, examples=[0.93])
+
+
+class ModelRef(BaseModel):
+    """Which model answered."""
+
+    name: str = Field(examples=["tagwise"])
+    version: str = Field(examples=["3"])
+
+
+class SuggestResponse(BaseModel):
+    """Suggested tags, best first, after the decision policy."""
+
+    tags: list[TagScore]
+    model: ModelRef
+    took_ms: float = Field(ge=0, description="Server time spent on this request")
+
+
+class BatchResponse(BaseModel):
+    """One list of suggestions per item, in request order."""
+
+    results: list[list[TagScore]]
+    model: ModelRef
+    took_ms: float = Field(ge=0)
+
+
+class LabelEntry(BaseModel):
+    """A tag the model predicts, with its training-set count."""
+
+    tag: str
+    count: int = Field(ge=0)
+    aliases: list[str]
+    parents: list[str]
+
+
+class VocabularyEntry(BaseModel):
+    """A vocabulary tag (for autocomplete); ``in_label_space`` = the model predicts it."""
+
+    tag: str
+    aliases: list[str]
+    parents: list[str]
+    in_label_space: bool
+
+
+class TagsResponse(BaseModel):
+    """The served model's label space and the whole vocabulary."""
+
+    model: ModelRef
+    labels: list[LabelEntry]
+    vocabulary: list[VocabularyEntry]
+
+
+class TagDetail(BaseModel):
+    """One tag, looked up by name or alias."""
+
+    tag: str
+    aliases: list[str]
+    parents: list[str]
+    ancestors: list[str]
+    children: list[str]
+    in_label_space: bool
+    count: int | None = Field(None, description="Training projects with the tag, if a label")
+
+
+class ModelVersionOut(BaseModel):
+    """A registered model version."""
+
+    version: int
+    aliases: list[str]
+    run_id: str | None
+    created: int = Field(description="Milliseconds since the epoch")
+    metrics: dict[str, float]
+    serving: bool
+
+
+class ModelsResponse(BaseModel):
+    """The registry's versions and what this server serves."""
+
+    name: str
+    serving: ModelRef | None
+    ref: str
+    metrics: dict[str, float] = Field(description="Metrics of the served model (its manifest)")
+    versions: list[ModelVersionOut]
+
+
+class FeedbackCreated(BaseModel):
+    """The stored feedback record's id (the write is durable when this is sent)."""
+
+    id: int = Field(examples=[42])
+
+
+class Health(BaseModel):
+    """Liveness / readiness."""
+
+    status: str = Field(examples=["ok"])
+    model: ModelRef | None = None
+
+
+class ReloadResponse(BaseModel):
+    """What an admin reload did."""
+
+    previous: str | None
+    current: str
+    swapped: bool
+
+
+# ---- requests (limits from settings) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestModels:
+    """The request body classes of one app."""
+
+    project: type[BaseModel]
+    suggest: type[BaseModel]
+    batch: type[BaseModel]
+    feedback: type[BaseModel]
+
+
+def request_models(cfg: ServingConfig) -> RequestModels:
+    """Build the request classes with ``cfg``'s limits baked into their schema."""
+    Title = Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=cfg.max_title_chars, pattern=r"\S"),
+        Field(
+            description=f"Project title, 1–{cfg.max_title_chars} characters, not only spaces"
+        ),
+    ]
+    Description = Annotated[
+        str,
+        StringConstraints(max_length=cfg.max_description_chars),
+        Field(description=f"Project description, up to {cfg.max_description_chars} characters"),
+    ]
+    K = Annotated[int | None, Field(ge=1, le=cfg.max_k, description="At most this many tags")]
+    MinScore = Annotated[
+        float | None, Field(ge=0, le=1, description="Drop tags scoring below this")
+    ]
+    TagList = Annotated[list[TagName], Field(max_length=cfg.max_feedback_tags)]
+
+    class Project(_Strict):
+        """A project to tag."""
+
+        title: Title
+        description: Description = ""
+
+    class SuggestRequest(Project):
+        """A project and optional overrides of the decision policy."""
+
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [{"title": EXAMPLE_TITLE, "description": EXAMPLE_DESCRIPTION, "k": 5}]
+            },
+        )
+        k: K = None
+        min_score: MinScore = None
+
+    class BatchRequest(_Strict):
+        """Many projects in one request (same ``k``/``min_score`` for all)."""
+
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {
+                        "items": [
+                            {"title": EXAMPLE_TITLE, "description": EXAMPLE_DESCRIPTION},
+                            {"title": "Pedestrian detection", "description": "YOLO on video"},
+                        ]
+                    }
+                ]
+            },
+        )
+        items: Annotated[list[Project], Field(min_length=1, max_length=cfg.max_batch)]
+        k: K = None
+        min_score: MinScore = None
+
+    class FeedbackRequest(_Strict):
+        """What the author did with the suggestions; tags may be aliases."""
+
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {
+                        "project_id": "p-123",
+                        "title": EXAMPLE_TITLE,
+                        "description": EXAMPLE_DESCRIPTION,
+                        "suggested": ["natural-language-processing", "transformers"],
+                        "accepted": ["transformers"],
+                        "added": ["question-answering"],
+                    }
+                ]
+            },
+        )
+        project_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+        title: Title
+        description: Description = ""
+        suggested: TagList = Field(default_factory=list)
+        accepted: TagList = Field(default_factory=list)
+        added: TagList = Field(default_factory=list)
+
+    return RequestModels(Project, SuggestRequest, BatchRequest, FeedbackRequest)

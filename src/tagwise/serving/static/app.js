@@ -1,0 +1,647 @@
+/* tagwise web UI: suggestions while typing, accept/remove chips, add tags from the
+ * vocabulary, submit feedback. Plain JavaScript, no dependencies, no build step.
+ *
+ * API used (relative URLs so the page also works behind a path prefix):
+ *   POST v1/suggest   {title, description}            -> {tags:[{tag,score}], model:{name,version}, took_ms}
+ *   GET  v1/tags                                       -> {labels:[...], vocabulary:[{tag,aliases,parents,in_label_space}]}
+ *   POST v1/feedback  {title, description, suggested, accepted, added} -> 201 {id}
+ *   GET  readyz                                        -> 200 when a model is loaded
+ * Errors are application/problem+json {type,title,status,detail,errors:[{field,message}]}.
+ */
+(function () {
+  "use strict";
+
+  var DEBOUNCE_MS = 250;
+  var MAX_OPTIONS = 8;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var el = {
+    form: $("project-form"),
+    title: $("title"),
+    description: $("description"),
+    titleError: $("title-error"),
+    descriptionError: $("description-error"),
+    suggestions: $("suggestions"),
+    empty: $("suggestions-empty"),
+    restoreWrap: $("restore-wrap"),
+    removedCount: $("removed-count"),
+    restore: $("restore"),
+    added: $("added"),
+    addTag: $("add-tag"),
+    addTagButton: $("add-tag-button"),
+    listbox: $("add-tag-listbox"),
+    submit: $("submit"),
+    reset: $("reset"),
+    status: $("status"),
+    busy: $("busy"),
+    modelVersion: $("model-version"),
+    tookMs: $("took-ms"),
+    readyDot: $("ready-dot"),
+  };
+
+  var state = {
+    shown: [],              // [{tag, score}] from the latest answer, in model order
+    scores: new Map(),      // tag -> last score seen (keeps accepted chips that drop out)
+    accepted: new Set(),    // suggested tags the author accepted
+    removed: new Set(),     // suggested tags the author removed
+    added: [],              // tags added from the vocabulary (canonical names)
+    vocab: [],              // [{tag, aliases, parents, in_label_space}]
+    canonical: new Map(),   // lower-cased tag or alias -> canonical tag
+    seq: 0,                 // id of the newest suggest request
+    applied: 0,             // id of the newest answer applied (ignore older ones)
+    controller: null,       // AbortController of the request in flight
+    timer: null,
+    options: [],            // current autocomplete options
+    active: -1,             // index of the highlighted option
+    submitting: false,
+  };
+
+  /* ---------- helpers ---------- */
+
+  function problemFrom(response, body) {
+    if (body && typeof body === "object" && (body.title || body.detail)) return body;
+    return { title: response.statusText || "Request failed", status: response.status,
+             detail: typeof body === "string" && body ? body.slice(0, 300) : "" };
+  }
+
+  async function api(path, options) {
+    var response = await fetch(path, options);
+    var type = response.headers.get("content-type") || "";
+    var body = null;
+    if (type.indexOf("json") !== -1) {
+      try { body = await response.json(); } catch (e) { body = null; }
+    } else {
+      body = await response.text();
+    }
+    if (!response.ok) {
+      var err = new Error("HTTP " + response.status);
+      err.problem = problemFrom(response, body);
+      err.status = response.status;
+      throw err;
+    }
+    return body;
+  }
+
+  function postJSON(path, payload, signal) {
+    return api(path, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(payload),
+      signal: signal,
+    });
+  }
+
+  function fieldName(field) {
+    if (Array.isArray(field)) field = field[field.length - 1];
+    field = String(field || "");
+    var parts = field.split(/[.\/]/);
+    return parts[parts.length - 1];
+  }
+
+  function formatScore(score) {
+    return (Math.round(score * 100) / 100).toFixed(2);
+  }
+
+  function normalise(text) {
+    return text.trim().toLowerCase().replace(/[\s_]+/g, "-");
+  }
+
+  /* ---------- status and field errors ---------- */
+
+  function setStatus(kind, source, nodes) {
+    el.status.textContent = "";
+    el.status.dataset.kind = kind || "";
+    el.status.dataset.source = source || "";
+    if (!kind) return;
+    nodes.forEach(function (n) { el.status.appendChild(n); });
+  }
+
+  function clearStatus(source) {
+    if (!source || el.status.dataset.source === source) setStatus("", "", []);
+  }
+
+  function text(tag, content, cls) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (content !== undefined) n.textContent = content;
+    return n;
+  }
+
+  function clearFieldErrors() {
+    [[el.title, el.titleError], [el.description, el.descriptionError]].forEach(function (p) {
+      p[0].removeAttribute("aria-invalid");
+      p[1].textContent = "";
+    });
+  }
+
+  function showProblem(problem, source) {
+    clearFieldErrors();
+    var rest = [];
+    (problem.errors || []).forEach(function (e) {
+      var name = fieldName(e.field);
+      if (name === "title" || name === "description") {
+        var input = name === "title" ? el.title : el.description;
+        var holder = name === "title" ? el.titleError : el.descriptionError;
+        input.setAttribute("aria-invalid", "true");
+        holder.textContent = e.message || "Invalid value";
+      } else {
+        rest.push(e);
+      }
+    });
+    var nodes = [];
+    var head = text("p", "", "status-title");
+    head.appendChild(text("strong", problem.title || "Request failed"));
+    if (problem.status) head.appendChild(text("span", " (" + problem.status + ")", "status-code"));
+    nodes.push(head);
+    if (problem.detail) nodes.push(text("p", problem.detail, "status-detail"));
+    if (rest.length) {
+      var ul = text("ul", undefined, "status-errors");
+      rest.forEach(function (e) {
+        var li = text("li");
+        if (e.field) li.appendChild(text("code", fieldName(e.field) || String(e.field)));
+        li.appendChild(document.createTextNode((e.field ? ": " : "") + (e.message || "")));
+        ul.appendChild(li);
+      });
+      nodes.push(ul);
+    }
+    setStatus("error", source, nodes);
+  }
+
+  function showNetworkError(source, err) {
+    showProblem({ title: "Cannot reach the server", detail: String(err && err.message || err) }, source);
+  }
+
+  /* ---------- suggestions ---------- */
+
+  function scheduleSuggest() {
+    if (state.timer) clearTimeout(state.timer);
+    state.timer = setTimeout(runSuggest, DEBOUNCE_MS);
+  }
+
+  function setBusy(busy) {
+    el.busy.hidden = !busy;
+    el.suggestions.setAttribute("aria-busy", busy ? "true" : "false");
+  }
+
+  async function runSuggest() {
+    state.timer = null;
+    var title = el.title.value.trim();
+    var description = el.description.value;
+    if (state.controller) state.controller.abort();
+    var seq = ++state.seq;
+    if (!title) {
+      state.controller = null;
+      state.applied = seq;
+      state.shown = [];
+      setBusy(false);
+      clearStatus("suggest");
+      renderSuggestions();
+      return;
+    }
+    var controller = new AbortController();
+    state.controller = controller;
+    setBusy(true);
+    try {
+      var body = await postJSON("v1/suggest", { title: title, description: description }, controller.signal);
+      if (seq < state.applied || seq !== state.seq) return;   // stale or out of order
+      state.applied = seq;
+      state.shown = (body.tags || []).map(function (t) { return { tag: t.tag, score: Number(t.score) }; });
+      state.shown.forEach(function (t) { state.scores.set(t.tag, t.score); });
+      showModel(body.model, body.took_ms);
+      clearFieldErrors();
+      clearStatus("suggest");
+      renderSuggestions();
+    } catch (err) {
+      if (err && err.name === "AbortError") return;
+      if (seq !== state.seq) return;
+      state.applied = seq;
+      if (err.problem) showProblem(err.problem, "suggest");
+      else showNetworkError("suggest", err);
+    } finally {
+      if (seq === state.seq) setBusy(false);
+    }
+  }
+
+  function showModel(model, tookMs) {
+    if (model) {
+      var name = model.name || "model";
+      var version = model.version !== undefined && model.version !== null ? " v" + model.version : "";
+      el.modelVersion.textContent = name + version;
+      el.modelVersion.dataset.name = model.name || "";
+      el.modelVersion.dataset.version = model.version !== undefined ? String(model.version) : "";
+      el.modelVersion.title = "Model that answered the last suggestion";
+      el.readyDot.dataset.state = "ready";
+    }
+    if (typeof tookMs === "number") {
+      el.tookMs.textContent = tookMs.toFixed(1) + " ms";
+      el.tookMs.title = "Time the server took for the last suggestion";
+    }
+  }
+
+  /** The suggestion chips on screen: the model's current answer, plus accepted tags that
+   * dropped out of it (an accepted tag stays until the author removes it). */
+  function visibleSuggestions() {
+    var list = state.shown.filter(function (t) { return !state.removed.has(t.tag); });
+    var seen = new Set(list.map(function (t) { return t.tag; }));
+    state.accepted.forEach(function (tag) {
+      if (!seen.has(tag)) list.push({ tag: tag, score: state.scores.get(tag) || 0, pinned: true });
+    });
+    return list;
+  }
+
+  function renderSuggestions(focusTag) {
+    var list = visibleSuggestions();
+    var focused = document.activeElement;
+    var focusedTag = focused && focused.closest && focused.closest("#suggestions .chip")
+      ? focused.closest(".chip").dataset.tag : null;
+    var focusedRole = focused && focused.classList ? (focused.classList.contains("chip-remove") ? "remove" : "toggle") : null;
+
+    el.suggestions.textContent = "";
+    list.forEach(function (t) { el.suggestions.appendChild(suggestionChip(t)); });
+
+    el.empty.hidden = list.length > 0;
+    el.empty.textContent = el.title.value.trim()
+      ? "No confident suggestions yet — add more detail or add tags yourself."
+      : "Suggestions appear once you type a title.";
+    var nRemoved = Array.from(state.removed).length;
+    el.restoreWrap.hidden = nRemoved === 0;
+    el.removedCount.textContent = nRemoved === 1 ? "1 tag removed." : nRemoved + " tags removed.";
+
+    var target = focusTag || focusedTag;
+    if (target) {
+      var chip = el.suggestions.querySelector('.chip[data-tag="' + cssEscape(target) + '"]');
+      if (chip) chip.querySelector(focusedRole === "remove" && !focusTag ? ".chip-remove" : ".chip-toggle").focus();
+    }
+  }
+
+  function cssEscape(value) {
+    return window.CSS && CSS.escape ? CSS.escape(value) : value.replace(/["\\]/g, "\\$&");
+  }
+
+  function suggestionChip(t) {
+    var accepted = state.accepted.has(t.tag);
+    var li = text("li", undefined, "chip" + (accepted ? " accepted" : "") + (t.pinned ? " pinned" : ""));
+    li.dataset.tag = t.tag;
+    li.dataset.score = String(t.score);
+    li.style.setProperty("--score", String(Math.max(0, Math.min(1, t.score))));
+
+    var toggle = text("button", undefined, "chip-toggle");
+    toggle.type = "button";
+    toggle.setAttribute("aria-pressed", accepted ? "true" : "false");
+    toggle.setAttribute("aria-label", (accepted ? "Accepted: " : "Accept ") + t.tag + ", score " + formatScore(t.score));
+    toggle.appendChild(text("span", accepted ? "✓" : "+", "chip-mark"));
+    toggle.appendChild(text("span", t.tag, "chip-label"));
+    var score = text("span", formatScore(t.score), "chip-score");
+    score.setAttribute("aria-hidden", "true");
+    toggle.appendChild(score);
+    toggle.addEventListener("click", function () { toggleAccepted(t.tag); });
+    toggle.addEventListener("keydown", function (ev) {
+      if (ev.key === "Delete" || ev.key === "Backspace") { ev.preventDefault(); removeSuggestion(t.tag); }
+      else if (ev.key === "ArrowRight" || ev.key === "ArrowLeft") { ev.preventDefault(); moveChipFocus(li, ev.key === "ArrowRight" ? 1 : -1); }
+    });
+
+    var remove = text("button", "×", "chip-remove");
+    remove.type = "button";
+    remove.setAttribute("aria-label", "Remove " + t.tag);
+    remove.title = "Remove";
+    remove.addEventListener("click", function () { removeSuggestion(t.tag); });
+
+    li.appendChild(toggle);
+    li.appendChild(remove);
+    return li;
+  }
+
+  function moveChipFocus(li, step) {
+    var chips = Array.from(li.parentNode.querySelectorAll(".chip"));
+    var next = chips[chips.indexOf(li) + step];
+    if (next) next.querySelector("button").focus();
+  }
+
+  function toggleAccepted(tag) {
+    if (state.accepted.has(tag)) state.accepted.delete(tag);
+    else state.accepted.add(tag);
+    clearStatus("submit");
+    renderSuggestions(tag);
+  }
+
+  function removeSuggestion(tag) {
+    var chips = Array.from(el.suggestions.querySelectorAll(".chip"));
+    var idx = chips.findIndex(function (c) { return c.dataset.tag === tag; });
+    var neighbour = chips[idx + 1] || chips[idx - 1];
+    state.accepted.delete(tag);
+    state.removed.add(tag);
+    clearStatus("submit");
+    renderSuggestions();
+    var next = neighbour && el.suggestions.querySelector('.chip[data-tag="' + cssEscape(neighbour.dataset.tag) + '"] .chip-toggle');
+    (next || el.addTag).focus();
+  }
+
+  /* ---------- added tags ---------- */
+
+  function renderAdded(focusAfterRemove) {
+    el.added.textContent = "";
+    state.added.forEach(function (tag) {
+      var li = text("li", undefined, "chip added");
+      li.dataset.tag = tag;
+      li.appendChild(text("span", tag, "chip-label static"));
+      var remove = text("button", "×", "chip-remove");
+      remove.type = "button";
+      remove.setAttribute("aria-label", "Remove " + tag);
+      remove.title = "Remove";
+      remove.addEventListener("click", function () {
+        state.added = state.added.filter(function (t) { return t !== tag; });
+        renderAdded(true);
+      });
+      li.appendChild(remove);
+      el.added.appendChild(li);
+    });
+    el.added.hidden = state.added.length === 0;
+    $("added-label").hidden = state.added.length === 0;
+    if (focusAfterRemove) el.addTag.focus();
+  }
+
+  function addTag(tag) {
+    clearStatus("submit");
+    clearStatus("add");
+    var shown = visibleSuggestions().some(function (t) { return t.tag === tag; });
+    if (shown || state.shown.some(function (t) { return t.tag === tag; })) {
+      // The model already suggested it: adding it means accepting that suggestion.
+      state.removed.delete(tag);
+      state.accepted.add(tag);
+      renderSuggestions();
+    } else if (state.added.indexOf(tag) === -1) {
+      state.added.push(tag);
+      renderAdded();
+    }
+    el.addTag.value = "";
+    closeOptions();
+    el.addTag.focus();
+  }
+
+  /* ---------- vocabulary autocomplete ---------- */
+
+  async function loadVocabulary() {
+    try {
+      var body = await api("v1/tags", { headers: { accept: "application/json" } });
+      var vocab = body.vocabulary || body.labels || [];
+      state.vocab = vocab.map(function (v) {
+        return { tag: v.tag, aliases: v.aliases || [], parents: v.parents || [],
+                 in_label_space: v.in_label_space !== undefined ? !!v.in_label_space : true };
+      });
+      state.canonical = new Map();
+      state.vocab.forEach(function (v) {
+        state.canonical.set(v.tag.toLowerCase(), v.tag);
+      });
+      state.vocab.forEach(function (v) {
+        v.aliases.forEach(function (a) {
+          if (!state.canonical.has(a.toLowerCase())) state.canonical.set(a.toLowerCase(), v.tag);
+        });
+      });
+    } catch (err) {
+      el.addTag.placeholder = "Tag list unavailable";
+      if (err.problem) showProblem(err.problem, "tags");
+      else showNetworkError("tags", err);
+    }
+  }
+
+  function rankMatch(query, name) {
+    if (name === query) return 0;
+    if (name.indexOf(query) === 0) return 1;
+    if (name.split("-").some(function (part) { return part.indexOf(query) === 0; })) return 2;
+    if (name.indexOf(query) !== -1) return 3;
+    return -1;
+  }
+
+  function findOptions(raw) {
+    var q = normalise(raw);
+    if (!q) return [];
+    var taken = new Set(state.added);
+    visibleSuggestions().forEach(function (t) { if (state.accepted.has(t.tag)) taken.add(t.tag); });
+    var results = [];
+    state.vocab.forEach(function (v) {
+      if (taken.has(v.tag)) return;
+      var best = null;
+      var r = rankMatch(q, v.tag.toLowerCase());
+      if (r >= 0) best = { rank: r, alias: null };
+      v.aliases.forEach(function (a) {
+        var ra = rankMatch(q, a.toLowerCase());
+        if (ra >= 0 && (best === null || ra < best.rank)) best = { rank: ra, alias: a };
+      });
+      if (best) results.push({ tag: v.tag, alias: best.alias, rank: best.rank, inModel: v.in_label_space });
+    });
+    results.sort(function (a, b) {
+      return a.rank - b.rank || (b.inModel - a.inModel) || a.tag.length - b.tag.length || a.tag.localeCompare(b.tag);
+    });
+    return results.slice(0, MAX_OPTIONS);
+  }
+
+  function renderOptions() {
+    el.listbox.textContent = "";
+    if (!state.options.length) {
+      if (el.addTag.value.trim() && state.vocab.length) {
+        var none = text("li", "No matching tag", "option empty-option");
+        none.setAttribute("aria-disabled", "true");
+        el.listbox.appendChild(none);
+        el.listbox.hidden = false;
+        el.addTag.setAttribute("aria-expanded", "true");
+      } else {
+        closeOptions();
+      }
+      el.addTag.removeAttribute("aria-activedescendant");
+      return;
+    }
+    state.options.forEach(function (opt, i) {
+      var li = text("li", undefined, "option");
+      li.id = "add-tag-option-" + i;
+      li.setAttribute("role", "option");
+      li.dataset.tag = opt.tag;
+      li.setAttribute("aria-selected", i === state.active ? "true" : "false");
+      if (opt.alias) {
+        li.appendChild(text("span", opt.alias, "option-alias"));
+        li.appendChild(text("span", " → ", "option-arrow"));
+      }
+      li.appendChild(text("span", opt.tag, "option-tag"));
+      if (!opt.inModel) li.appendChild(text("span", "not predicted", "option-note"));
+      li.addEventListener("mousedown", function (ev) { ev.preventDefault(); });   // keep focus in input
+      li.addEventListener("click", function () { addTag(opt.tag); });
+      li.addEventListener("mousemove", function () { if (state.active !== i) { state.active = i; highlight(); } });
+      el.listbox.appendChild(li);
+    });
+    el.listbox.hidden = false;
+    el.addTag.setAttribute("aria-expanded", "true");
+    highlight();
+  }
+
+  function highlight() {
+    Array.from(el.listbox.querySelectorAll('[role="option"]')).forEach(function (li, i) {
+      var on = i === state.active;
+      li.setAttribute("aria-selected", on ? "true" : "false");
+      li.classList.toggle("active", on);
+      if (on) li.scrollIntoView({ block: "nearest" });
+    });
+    if (state.active >= 0) el.addTag.setAttribute("aria-activedescendant", "add-tag-option-" + state.active);
+    else el.addTag.removeAttribute("aria-activedescendant");
+  }
+
+  function closeOptions() {
+    state.options = [];
+    state.active = -1;
+    el.listbox.hidden = true;
+    el.listbox.textContent = "";
+    el.addTag.setAttribute("aria-expanded", "false");
+    el.addTag.removeAttribute("aria-activedescendant");
+  }
+
+  function openOptions() {
+    state.options = findOptions(el.addTag.value);
+    state.active = state.options.length ? 0 : -1;
+    renderOptions();
+  }
+
+  function commitTyped() {
+    if (state.active >= 0 && state.options[state.active]) { addTag(state.options[state.active].tag); return; }
+    var raw = el.addTag.value;
+    if (!raw.trim()) return;
+    var tag = state.canonical.get(normalise(raw)) || state.canonical.get(raw.trim().toLowerCase());
+    if (tag) { addTag(tag); return; }
+    setStatus("error", "add", [text("p", "“" + raw.trim() + "” is not a known tag. Pick one from the list.", "status-detail")]);
+  }
+
+  /* ---------- submit ---------- */
+
+  async function submit(ev) {
+    if (ev) ev.preventDefault();
+    if (state.submitting) return;
+    var title = el.title.value.trim();
+    clearFieldErrors();
+    if (!title) {
+      el.title.setAttribute("aria-invalid", "true");
+      el.titleError.textContent = "Please enter a title.";
+      el.title.focus();
+      return;
+    }
+    var shown = visibleSuggestions();
+    var suggested = shown.map(function (t) { return t.tag; });
+    state.removed.forEach(function (tag) { if (suggested.indexOf(tag) === -1) suggested.push(tag); });
+    var payload = {
+      title: title,
+      description: el.description.value,
+      suggested: suggested,
+      accepted: shown.filter(function (t) { return state.accepted.has(t.tag); }).map(function (t) { return t.tag; }),
+      added: state.added.slice(),
+    };
+    state.submitting = true;
+    el.submit.disabled = true;
+    el.submit.setAttribute("aria-busy", "true");
+    try {
+      var body = await postJSON("v1/feedback", payload);
+      var id = body && body.id !== undefined ? body.id : "";
+      var p = text("p", "", "status-title");
+      p.appendChild(text("strong", "Thanks — feedback saved."));
+      var detail = text("p", "", "status-detail");
+      detail.appendChild(document.createTextNode("Reference "));
+      var code = text("code", String(id), "feedback-id");
+      code.id = "feedback-id";
+      code.dataset.testid = "feedback-id";
+      detail.appendChild(code);
+      detail.appendChild(document.createTextNode(
+        " · " + payload.accepted.length + " accepted, " + payload.added.length + " added"));
+      setStatus("success", "submit", [p, detail]);
+      el.status.dataset.feedbackId = String(id);
+    } catch (err) {
+      if (err.problem) showProblem(err.problem, "submit");
+      else showNetworkError("submit", err);
+    } finally {
+      state.submitting = false;
+      el.submit.disabled = false;
+      el.submit.removeAttribute("aria-busy");
+    }
+  }
+
+  function resetAll() {
+    if (state.timer) clearTimeout(state.timer);
+    if (state.controller) state.controller.abort();
+    state.seq++;
+    state.applied = state.seq;
+    state.shown = [];
+    state.scores.clear();
+    state.accepted.clear();
+    state.removed.clear();
+    state.added = [];
+    el.title.value = "";
+    el.description.value = "";
+    el.addTag.value = "";
+    closeOptions();
+    clearFieldErrors();
+    setStatus("", "", []);
+    setBusy(false);
+    renderSuggestions();
+    renderAdded();
+    el.title.focus();
+  }
+
+  async function checkReady() {
+    try {
+      var response = await fetch("readyz", { headers: { accept: "application/json" } });
+      if (response.ok) {
+        el.readyDot.dataset.state = "ready";
+        if (el.modelVersion.textContent === "connecting…") el.modelVersion.textContent = "model ready";
+      } else {
+        el.readyDot.dataset.state = "down";
+        el.modelVersion.textContent = "no model loaded";
+      }
+    } catch (err) {
+      el.readyDot.dataset.state = "down";
+      el.modelVersion.textContent = "server unreachable";
+    }
+  }
+
+  /* ---------- wiring ---------- */
+
+  el.title.addEventListener("input", function () {
+    if (el.title.getAttribute("aria-invalid")) { el.title.removeAttribute("aria-invalid"); el.titleError.textContent = ""; }
+    scheduleSuggest();
+  });
+  el.title.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter") { ev.preventDefault(); el.description.focus(); }
+  });
+  el.description.addEventListener("input", scheduleSuggest);
+  el.form.addEventListener("submit", submit);
+  el.restore.addEventListener("click", function () {
+    state.removed.clear();
+    renderSuggestions();
+    var first = el.suggestions.querySelector(".chip-toggle");
+    (first || el.addTag).focus();
+  });
+  el.reset.addEventListener("click", resetAll);
+
+  el.addTag.addEventListener("input", function () { clearStatus("add"); openOptions(); });
+  el.addTag.addEventListener("focus", function () { if (el.addTag.value.trim()) openOptions(); });
+  el.addTag.addEventListener("blur", function () { setTimeout(closeOptions, 0); });
+  el.addTag.addEventListener("keydown", function (ev) {
+    var n = state.options.length;
+    if (ev.key === "ArrowDown") {
+      ev.preventDefault();
+      if (el.listbox.hidden) { openOptions(); return; }
+      if (n) { state.active = (state.active + 1) % n; highlight(); }
+    } else if (ev.key === "ArrowUp") {
+      ev.preventDefault();
+      if (n) { state.active = (state.active - 1 + n) % n; highlight(); }
+    } else if (ev.key === "Enter") {
+      ev.preventDefault();
+      commitTyped();
+    } else if (ev.key === "Escape") {
+      if (!el.listbox.hidden) { ev.preventDefault(); closeOptions(); }
+      else if (el.addTag.value) { ev.preventDefault(); el.addTag.value = ""; }
+    } else if (ev.key === "Tab") {
+      closeOptions();
+    }
+  });
+  el.addTagButton.addEventListener("click", function () { commitTyped(); });
+
+  renderSuggestions();
+  renderAdded();
+  checkReady();
+  loadVocabulary();
+  if (el.title.value.trim()) scheduleSuggest();   // e.g. restored form values after reload
+})();

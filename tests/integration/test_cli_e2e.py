@@ -1,0 +1,182 @@
+"""End to end through the real console script: train → register → promote → predict."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "data" / "projects_tiny.json"
+TAGS = ROOT / "datasets" / "tags.json"
+CATEGORIES = ROOT / "tests" / "data" / "categories_tiny.csv"
+BROKEN = ROOT / "tests" / "data" / "broken_rows.jsonl"
+NOT_JSON = ROOT / "tests" / "data" / "not_json.json"
+
+
+def _tagwise() -> str:
+    exe = Path(sys.executable).with_name("tagwise")
+    return str(exe) if exe.exists() else shutil.which("tagwise") or "tagwise"
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Path:
+    """A tagwise home with a small config for the tiny fixture (fast, still P1)."""
+    (tmp_path / "config.yaml").write_text(
+        "labels: {min_freq: 5}\neval: {n_boot: 100, temporal: false}\n"
+    )
+    return tmp_path
+
+
+def run(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TAGWISE_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200"}
+    proc = subprocess.run(
+        [_tagwise(), *args], capture_output=True, text=True, env=env, cwd=home, timeout=300
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"tagwise {args} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+def _write_inputs(path: Path) -> Path:
+    rows = [
+        {
+            "id": 1,
+            "title": "BERT for question answering",
+            "description": "Fine-tuning a transformer language model on SQuAD.",
+        },
+        {
+            "id": 2,
+            "title": "Detecting cars in traffic video",
+            "description": "YOLO object detection on street camera images.",
+        },
+        {"id": 3, "title": "", "description": ""},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_train_register_promote_predict(home: Path) -> None:
+    cfg = str(home / "config.yaml")
+    out = run(
+        home,
+        "train",
+        "--projects",
+        str(TINY),
+        "--tags",
+        str(TAGS),
+        "--config",
+        cfg,
+        "--out",
+        str(home / "m1"),
+    )
+    assert "report: " in out.stdout
+    report = Path(out.stdout.split("report: ")[1].strip())
+    assert report.is_file() and "<img" in report.read_text()
+    assert (home / "m1" / "manifest.json").is_file()
+
+    listing = run(home, "models", "list", "--config", cfg).stdout
+    assert "champion" in listing  # the first version is promoted through the gate
+
+    # a second version registered as challenger, then promoted through the gate
+    run(home, "train", "--projects", str(TINY), "--tags", str(TAGS), "--config", cfg)
+    listing = run(home, "models", "list", "--config", cfg).stdout
+    assert "challenger" in listing
+    promoted = run(home, "models", "promote", "--config", cfg)
+    assert "PROMOTE" in promoted.stdout
+
+    inputs = _write_inputs(home / "in.jsonl")
+    for model in ("models:/tagwise@champion", str(home / "m1")):
+        run(
+            home,
+            "predict",
+            "--model",
+            model,
+            "--input",
+            str(inputs),
+            "--output",
+            str(home / "out.jsonl"),
+            "--config",
+            cfg,
+        )
+        lines = [json.loads(line) for line in (home / "out.jsonl").read_text().splitlines()]
+        assert [r["id"] for r in lines] == [1, 2, 3]
+        first = {t["tag"] for t in lines[0]["tags"]}
+        assert "natural-language-processing" in first
+        scores = [t["score"] for t in lines[0]["tags"]]
+        assert scores == sorted(scores, reverse=True)
+        assert all(0.0 <= s <= 1.0 for s in scores)
+        assert len(lines[0]["tags"]) <= 5
+
+
+def test_single_label_mode_gives_exactly_one_tag(home: Path) -> None:
+    cfg = str(home / "config.yaml")
+    run(home, "train", "--projects", str(CATEGORIES), "--config", cfg, "--out", str(home / "c"))
+    inputs = _write_inputs(home / "in.jsonl")
+    run(
+        home,
+        "predict",
+        "--model",
+        str(home / "c"),
+        "--input",
+        str(inputs),
+        "--output",
+        str(home / "out.jsonl"),
+    )
+    lines = [json.loads(line) for line in (home / "out.jsonl").read_text().splitlines()]
+    assert len(lines) == 3
+    assert all(len(r["tags"]) == 1 for r in lines)
+    labels = {"natural-language-processing", "computer-vision", "mlops", "other"}
+    assert {r["tags"][0]["tag"] for r in lines} <= labels
+
+
+def test_broken_rows_are_quarantined_and_good_rows_train(home: Path) -> None:
+    # 5 broken rows among the tiny corpus: the good rows train, the 5 are quarantined
+    from tagwise.data import load_dataset
+
+    good = json.loads(TINY.read_text())
+    bad_rows = [q.raw for q in load_dataset(BROKEN).quarantined]
+    assert len(bad_rows) == 5
+    mixed = home / "mixed.jsonl"
+    mixed.write_text("".join(json.dumps(r) + "\n" for r in good + bad_rows))
+    out = run(
+        home,
+        "train",
+        "--projects",
+        str(mixed),
+        "--tags",
+        str(TAGS),
+        "--config",
+        str(home / "config.yaml"),
+    )
+    assert "5 rows quarantined" in out.stderr
+    quarantine = home / "quarantine" / "mixed.jsonl"
+    rows = [json.loads(line) for line in quarantine.read_text().splitlines()]
+    assert len(rows) == 5
+    assert all(r["reason"] for r in rows)
+
+
+def test_unparseable_file_is_one_line_error(home: Path) -> None:
+    proc = run(home, "data", "validate", str(NOT_JSON), check=False)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "not_json.json:1" in lines[0]
+
+
+def test_data_validate_summary(home: Path) -> None:
+    proc = run(home, "data", "validate", str(BROKEN), "--json")
+    summary = json.loads(proc.stdout)
+    assert summary["n_rows"] - summary["n_accepted"] == 5
+
+
+def test_unknown_model_dir_is_clean_error(home: Path) -> None:
+    inputs = _write_inputs(home / "in.jsonl")
+    proc = run(home, "predict", "--model", str(home / "nope"), "--input", str(inputs), check=False)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "no such model directory" in proc.stderr
