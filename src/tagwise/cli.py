@@ -270,24 +270,16 @@ EXAMPLES = [
 ]
 
 
-@app.command()
-def bootstrap(
-    projects: Annotated[Path, typer.Option(help="Projects file to train on if needed")] = Path(
-        "datasets/projects.json"
-    ),
-    tags: Annotated[Path | None, typer.Option(help="Vocabulary tags.json")] = Path(
-        "datasets/tags.json"
-    ),
-    config: ConfigOpt = None,
-) -> None:
-    """Train and register the default model unless a champion exists; show example output."""
-    from tagwise.loading import DEFAULT_MODEL, load_model
+def _ensure_champion(settings, projects: Path, tags: Path | None, con: Console) -> None:
+    """Train and register the default model if the registry has no champion yet.
+
+    Shared by ``bootstrap`` and ``serve``, so a fresh clone serves the same model
+    ``make run`` would have trained.
+    """
     from tagwise.pipeline import train as run_train
     from tagwise.tracking import Tracker
 
-    settings = _settings(config)
     tracker = Tracker.from_settings(settings)
-    con = _console()
     if tracker.alias_version("champion") is None:
         con.print("no champion registered: training the default model on the bundled data")
         with _steps(con) as step:
@@ -302,8 +294,66 @@ def bootstrap(
         run_id = tracker.version(version).run_id
         report = settings.home / "reports" / f"{run_id}.html"
         typer.echo(f"champion is version {version}; report: {report}")
+
+
+@app.command()
+def bootstrap(
+    projects: Annotated[Path, typer.Option(help="Projects file to train on if needed")] = Path(
+        "datasets/projects.json"
+    ),
+    tags: Annotated[Path | None, typer.Option(help="Vocabulary tags.json")] = Path(
+        "datasets/tags.json"
+    ),
+    config: ConfigOpt = None,
+) -> None:
+    """Train and register the default model unless a champion exists; show example output."""
+    from tagwise.loading import DEFAULT_MODEL, load_model
+
+    settings = _settings(config)
+    _ensure_champion(settings, projects, tags, _console())
     bundle, version = load_model(DEFAULT_MODEL, settings)
     _print_suggestions(bundle, version, EXAMPLES)
+
+
+DEFAULT_PROJECTS = Path("datasets/projects.json")
+DEFAULT_TAGS = Path("datasets/tags.json")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default serving.host)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default serving.port)")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model DIR or models:/tagwise@ALIAS (default serving.model)")
+    ] = None,
+    watch_interval: Annotated[
+        float | None, typer.Option(help="Seconds between registry polls; 0 = off")
+    ] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Run the HTTP API and web UI (uvicorn, one worker); trains a first model if needed."""
+    import uvicorn
+
+    from tagwise.loading import DEFAULT_MODEL
+    from tagwise.serving import create_app
+
+    given = {"host": host, "port": port, "model": model, "watch_interval": watch_interval}
+    settings = _settings(config, serving={k: v for k, v in given.items() if v is not None})
+    cfg = settings.serving
+    if cfg.model == DEFAULT_MODEL and settings.tracking.enabled:
+        _ensure_champion(settings, DEFAULT_PROJECTS, DEFAULT_TAGS, _console())
+    app_ = create_app(settings)
+    typer.echo(f"tagwise serving {cfg.model} at http://{cfg.host}:{cfg.port}/", err=True)
+    uvicorn.run(
+        app_,
+        host=cfg.host,
+        port=cfg.port,
+        workers=1,
+        access_log=access_log,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+    )
 
 
 def main() -> None:

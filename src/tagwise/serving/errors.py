@@ -25,3 +25,9 @@ class BatchTooLarge(TagwiseError):
     """More items than ``serving.max_batch``."""
 
     http_status = 413
+
+
+class ReloadFailed(TagwiseError):
+    """Loading a model failed for a reason outside tagwise (registry down, bad files)."""
+
+    http_status = 503

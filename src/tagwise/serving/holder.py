@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from tagwise.bundle import ModelBundle
 from tagwise.config import Settings
-from tagwise.serving.errors import ModelNotLoaded
+from tagwise.errors import TagwiseError
+from tagwise.serving.errors import ModelNotLoaded, ReloadFailed
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +134,8 @@ class ModelHolder:
             try:
                 new = await asyncio.to_thread(self._load)
             except Exception as exc:
-                self.last_error = str(exc)
-                raise
+                self.last_error = exc.message if isinstance(exc, TagwiseError) else repr(exc)
+                raise ReloadFailed(f"loading {self.ref} failed: {self.last_error}") from exc
             if previous is not None and new.version == previous and not force:
                 return ReloadResult(previous, previous, swapped=False)
             self._swap(new)

@@ -154,9 +154,7 @@ def request_models(cfg: ServingConfig) -> RequestModels:
     Title = Annotated[
         str,
         StringConstraints(min_length=1, max_length=cfg.max_title_chars, pattern=r"\S"),
-        Field(
-            description=f"Project title, 1–{cfg.max_title_chars} characters, not only spaces"
-        ),
+        Field(description=f"Project title, 1–{cfg.max_title_chars} characters, not only spaces"),
     ]
     Description = Annotated[
         str,

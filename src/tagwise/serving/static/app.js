@@ -256,8 +256,13 @@
       ? focused.closest(".chip").dataset.tag : null;
     var focusedRole = focused && focused.classList ? (focused.classList.contains("chip-remove") ? "remove" : "toggle") : null;
 
+    var before = new Set(Array.from(el.suggestions.querySelectorAll(".chip")).map(function (c) { return c.dataset.tag; }));
     el.suggestions.textContent = "";
-    list.forEach(function (t) { el.suggestions.appendChild(suggestionChip(t)); });
+    list.forEach(function (t) {
+      var chip = suggestionChip(t);
+      if (!before.has(t.tag)) chip.classList.add("new");
+      el.suggestions.appendChild(chip);
+    });
 
     el.empty.hidden = list.length > 0;
     el.empty.textContent = el.title.value.trim()
@@ -283,7 +288,6 @@
     var li = text("li", undefined, "chip" + (accepted ? " accepted" : "") + (t.pinned ? " pinned" : ""));
     li.dataset.tag = t.tag;
     li.dataset.score = String(t.score);
-    li.style.setProperty("--score", String(Math.max(0, Math.min(1, t.score))));
 
     var toggle = text("button", undefined, "chip-toggle");
     toggle.type = "button";

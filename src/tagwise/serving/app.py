@@ -1,0 +1,106 @@
+"""The FastAPI app factory: ``create_app(settings)`` builds one independent app.
+
+Nothing happens at import. The lifespan opens the feedback store, loads the model
+through a :class:`ModelHolder` and, for an alias reference, starts the watcher that
+follows the registry. If the first load fails (no champion yet) the app still starts:
+``/readyz`` and the model routes answer 503 until the watcher or an admin reload
+succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from tagwise import __version__
+from tagwise.config import Settings
+from tagwise.feedback import FeedbackStore
+from tagwise.serving import routes_catalog, routes_feedback, routes_ops, routes_suggest
+from tagwise.serving.guard import RequestGuard
+from tagwise.serving.holder import ModelHolder, Served
+from tagwise.serving.metrics import MetricsMiddleware, ServingMetrics
+from tagwise.serving.problems import install_problem_handlers
+from tagwise.serving.schemas import request_models
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(
+    settings: Settings, *, model_ref: str | None = None, store: FeedbackStore | None = None
+) -> FastAPI:
+    """Build the app for ``settings``; ``model_ref`` overrides ``serving.model``."""
+    cfg = settings.serving
+    metrics = ServingMetrics()
+
+    def on_swap(served: Served) -> None:
+        metrics.set_model(served.name, served.version)
+        metrics.reloads.labels("swapped").inc()
+
+    holder = ModelHolder(settings, model_ref or cfg.model, on_swap=on_swap)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = store or await asyncio.to_thread(
+            lambda: FeedbackStore.from_url(settings.db_url).create()
+        )
+        try:
+            await holder.reload()
+        except Exception as exc:
+            metrics.reloads.labels("failed").inc()
+            log.warning("no model loaded at startup: %s", exc)
+        watcher = None
+        if cfg.watch_interval > 0 and holder.watchable:
+            watcher = asyncio.create_task(holder.watch(cfg.watch_interval))
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            if store is None:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="tagwise",
+        version=__version__,
+        summary="Tag suggestions for a catalogue of machine-learning projects",
+        description="Errors are `application/problem+json` (RFC 9457). Limits are settings "
+        f"(`serving.*`): title ≤ {cfg.max_title_chars} chars, description ≤ "
+        f"{cfg.max_description_chars}, body ≤ {cfg.max_body_bytes} bytes, batch ≤ "
+        f"{cfg.max_batch} items, 1 ≤ k ≤ {cfg.max_k}.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.holder = holder
+    app.state.metrics = metrics
+
+    models = request_models(cfg)
+    app.include_router(routes_suggest.build_router(models))
+    app.include_router(routes_feedback.build_router(models))
+    app.include_router(routes_catalog.build_router())
+    app.include_router(routes_ops.build_router())
+    _mount_ui(app)
+    install_problem_handlers(app, max_batch=cfg.max_batch)
+    app.add_middleware(RequestGuard, max_body_bytes=cfg.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+def _mount_ui(app: FastAPI) -> None:
+    """The web page at ``/`` and its assets at ``/static`` (all local, no CDN)."""
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

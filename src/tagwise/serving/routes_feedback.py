@@ -1,0 +1,48 @@
+"""POST /v1/feedback: check the tags against the vocabulary, store, then acknowledge."""
+
+from fastapi import APIRouter
+
+from tagwise.feedback import FeedbackRecord, canonical_tags
+from tagwise.serving.deps import MetricsDep, ServedDep, StoreDep
+from tagwise.serving.problems import CLIENT_ERRORS, NOT_READY
+from tagwise.serving.schemas import FeedbackCreated, RequestModels
+
+
+def build_router(models: RequestModels) -> APIRouter:
+    """The feedback route, typed with this app's request model."""
+    router = APIRouter(prefix="/v1", tags=["feedback"])
+    FeedbackRequest = models.feedback
+
+    # ``def``: the commit waits for fsync; that belongs in the threadpool, not the loop.
+    @router.post(
+        "/feedback",
+        status_code=201,
+        response_model=FeedbackCreated,
+        responses={**CLIENT_ERRORS, **NOT_READY},
+        summary="Record what the author accepted, removed and added",
+        description="`accepted` and `added` must be vocabulary tags or aliases (else 422). "
+        "The 201 is sent only after the record is committed durably.",
+    )
+    def post_feedback(
+        body: FeedbackRequest, served: ServedDep, store: StoreDep, metrics: MetricsDep
+    ):  # type: ignore[valid-type]
+        bundle = served.bundle
+        tags = canonical_tags(
+            bundle.taxonomy,
+            {"accepted": body.accepted, "added": body.added},
+            fallback=bundle.labels.labels,
+        )
+        record = FeedbackRecord(
+            title=body.title,
+            description=body.description,
+            suggested=tuple(body.suggested),
+            accepted=tags["accepted"],
+            added=tags["added"],
+            project_id=body.project_id,
+            model_version=served.version,
+        )
+        new_id = store.add(record)
+        metrics.feedback.inc()
+        return FeedbackCreated(id=new_id)
+
+    return router
