@@ -19,7 +19,7 @@ class Prepared:
     ids: tuple[int, ...]
     texts: tuple[str, ...]
     dates: tuple[datetime, ...]
-    n_author_tags: tuple[int, ...]
+    n_author_tags: tuple[int, ...]  # distinct vocabulary tags the author gave (before closure)
     Y: np.ndarray
     labels: LabelSpace
     mode: str
@@ -66,9 +66,16 @@ def prepare(
         ids=tuple(projects[i].id for i in keep),
         texts=tuple(project_text(projects[i].title, projects[i].description) for i in keep),
         dates=tuple(projects[i].created_on for i in keep),
-        n_author_tags=tuple(len(projects[i].tags) for i in keep),
+        n_author_tags=tuple(_n_vocabulary_tags(projects[i].tags, taxonomy, mode) for i in keep),
         Y=Y[keep],
         labels=labels,
         mode=mode,
         n_dropped=len(projects) - len(keep),
     )
+
+
+def _n_vocabulary_tags(tags: Sequence[str], taxonomy: Taxonomy, mode: str) -> int:
+    """How many distinct vocabulary tags the author gave (for the 'few tags' slice)."""
+    if mode == "single":
+        return 1
+    return len({taxonomy.canonical(t) for t in tags} - {None})

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tagwise.errors import ConfigError, NotTrainedError
+from tagwise.errors import ConfigError, IntegrityError, NotTrainedError
 from tagwise.taxonomy import LabelSpace, Taxonomy
 
 
@@ -112,4 +112,7 @@ def save_array(path: Path, array: np.ndarray) -> None:
 
 def load_array(path: Path) -> np.ndarray:
     """Load an array saved by :func:`save_array`; pickled objects are refused."""
-    return np.load(path, allow_pickle=False)
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, EOFError) as exc:  # an object (pickled) array, or not .npy at all
+        raise IntegrityError(f"{path}: not a plain numeric array ({exc})") from None

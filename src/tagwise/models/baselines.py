@@ -82,6 +82,7 @@ class RulesModel(TagModel):
         alternatives = sorted(terms, key=len, reverse=True)
         self._regex = re.compile(
             "|".join(f"(?P<t{i}>{_term_pattern(t)})" for i, t in enumerate(alternatives))
+            or r"(?!)"  # no terms: match nothing (an empty pattern would match everywhere)
         )
         self._group_tag = {f"t{i}": terms[t] for i, t in enumerate(alternatives)}
 

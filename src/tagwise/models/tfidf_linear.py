@@ -126,6 +126,9 @@ class TfidfLinearModel(TagModel):
             parts = json.loads(path.read_text(encoding="utf-8"))
             transformers = []
             for part in parts:
+                unsafe = sorted(set(part["params"]) - set(_SAFE_PARAMS))
+                if unsafe:
+                    raise IntegrityError(f"{path}: refusing vectorizer parameters {unsafe}")
                 params = {
                     **part["params"],
                     "dtype": np.dtype(part["params"]["dtype"]),
