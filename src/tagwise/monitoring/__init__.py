@@ -1,0 +1,1 @@
+"""Monitoring: drift statistics against the training reference, performance over time."""
