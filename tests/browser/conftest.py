@@ -101,13 +101,19 @@ def _tagwise_cli() -> list[str]:
 
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory) -> Path:
-    """A model trained on the tiny fixture corpus (~2 s)."""
+    """A model trained on the tiny fixture corpus, saved to a directory (a few seconds).
+
+    The server loads it by path, so MLflow tracking and the baselines are switched off.
+    """
     from tagwise.config import load_settings
     from tagwise.pipeline import train
 
     home = tmp_path_factory.mktemp("train-home")
     settings = load_settings(
-        home=home, labels={"min_freq": 5}, eval={"n_boot": 50, "temporal": False}
+        home=home,
+        labels={"min_freq": 5},
+        eval={"n_boot": 50, "temporal": False, "baselines": []},
+        tracking={"enabled": False},
     )
     out = home / "model"
     train(

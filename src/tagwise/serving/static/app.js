@@ -193,6 +193,7 @@
       state.controller = null;
       state.applied = seq;
       state.shown = [];
+      delete el.suggestions.dataset.stale;
       setBusy(false);
       clearStatus("suggest");
       renderSuggestions();
@@ -208,6 +209,7 @@
       state.shown = (body.tags || []).map(function (t) { return { tag: t.tag, score: Number(t.score) }; });
       state.shown.forEach(function (t) { state.scores.set(t.tag, t.score); });
       showModel(body.model, body.took_ms);
+      delete el.suggestions.dataset.stale;
       clearFieldErrors();
       clearStatus("suggest");
       renderSuggestions();
@@ -215,6 +217,7 @@
       if (err && err.name === "AbortError") return;
       if (seq !== state.seq) return;
       state.applied = seq;
+      el.suggestions.dataset.stale = "true";   // chips belong to the previous text
       if (err.problem) showProblem(err.problem, "suggest");
       else showNetworkError("suggest", err);
     } finally {
@@ -223,18 +226,19 @@
   }
 
   function showModel(model, tookMs) {
-    if (model) {
-      var name = model.name || "model";
-      var version = model.version !== undefined && model.version !== null ? " v" + model.version : "";
-      el.modelVersion.textContent = name + version;
-      el.modelVersion.dataset.name = model.name || "";
-      el.modelVersion.dataset.version = model.version !== undefined ? String(model.version) : "";
-      el.modelVersion.title = "Model that answered the last suggestion";
+    if (model && model.name !== undefined) {
+      var version = model.version === undefined || model.version === null ? "" : String(model.version);
+      // Registry versions are numbers ("v3"); other refs (e.g. a directory) are shown as is.
+      var label = model.name + (version ? (/^\d+$/.test(version) ? " v" + version : " · " + version) : "");
+      if (el.modelVersion.textContent !== label) el.modelVersion.textContent = label;
+      el.modelVersion.dataset.name = String(model.name);
+      el.modelVersion.dataset.version = version;
+      el.modelVersion.title = "Model that answered the last request";
       el.readyDot.dataset.state = "ready";
     }
     if (typeof tookMs === "number") {
       el.tookMs.textContent = tookMs.toFixed(1) + " ms";
-      el.tookMs.title = "Time the server took for the last suggestion";
+      el.tookMs.title = "Server time for the last suggestion";
     }
   }
 
@@ -294,7 +298,9 @@
     toggle.setAttribute("aria-pressed", accepted ? "true" : "false");
     toggle.setAttribute("aria-label", (accepted ? "Accepted: " : "Accept ") + t.tag + ", score " + formatScore(t.score));
     toggle.appendChild(text("span", accepted ? "✓" : "+", "chip-mark"));
-    toggle.appendChild(text("span", t.tag, "chip-label"));
+    var label = text("span", t.tag, "chip-label");
+    label.title = t.tag;
+    toggle.appendChild(label);
     var score = text("span", formatScore(t.score), "chip-score");
     score.setAttribute("aria-hidden", "true");
     toggle.appendChild(score);
@@ -578,6 +584,7 @@
     closeOptions();
     clearFieldErrors();
     setStatus("", "", []);
+    delete el.suggestions.dataset.stale;
     setBusy(false);
     renderSuggestions();
     renderAdded();
@@ -587,9 +594,12 @@
   async function checkReady() {
     try {
       var response = await fetch("readyz", { headers: { accept: "application/json" } });
+      var body = null;
+      try { body = await response.json(); } catch (e) { body = null; }
       if (response.ok) {
         el.readyDot.dataset.state = "ready";
-        if (el.modelVersion.textContent === "connecting…") el.modelVersion.textContent = "model ready";
+        if (body && body.model) showModel(body.model);
+        else if (el.modelVersion.textContent === "connecting…") el.modelVersion.textContent = "model ready";
       } else {
         el.readyDot.dataset.state = "down";
         el.modelVersion.textContent = "no model loaded";

@@ -1,0 +1,325 @@
+"""End to end in headless Chromium against the real server (`tagwise serve`).
+
+type a project → suggestion chips appear → accept one, remove one → add a tag through
+the autocomplete (by alias) → submit → the confirmation shows the feedback id → that
+row is in the SQLite database. Also: keyboard-only use, problem details shown inline,
+debouncing, and out-of-order answers being ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright", reason="playwright is not installed")
+from playwright.sync_api import Page, expect
+
+ROOT = Path(__file__).parents[2]
+SCREENSHOT = ROOT / "docs" / "ui.png"
+
+TITLE = "Real-time object detection with YOLO and transformers"
+DESCRIPTION = (
+    "Detect cars, cyclists and people in dashcam video with a vision transformer backbone; "
+    "exported to ONNX for the edge."
+)
+CHIPS = "#suggestions .chip[data-tag]"
+
+
+def feedback_rows(db_path: Path) -> list[dict]:
+    """All rows of the backend's feedback table, JSON columns decoded."""
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        con.row_factory = sqlite3.Row
+        tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
+        assert "feedback" in tables, f"no feedback table in {db_path}: {sorted(tables)}"
+        rows = [dict(r) for r in con.execute("select * from feedback order by id")]
+    finally:
+        con.close()
+    for row in rows:
+        for key in ("suggested", "accepted", "added"):
+            if isinstance(row.get(key), str):
+                row[key] = json.loads(row[key])
+    return rows
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url + "/")
+    expect(page.locator("#model-version")).not_to_have_text("connecting…")
+
+
+def test_author_flow_stores_feedback(page: Page, live_server) -> None:
+    suggest_requests: list[str] = []
+
+    def on_request(request) -> None:
+        if request.url.endswith("/v1/suggest"):
+            suggest_requests.append(request.post_data or "")
+
+    page.on("request", on_request)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    open_page(page, live_server.url)
+    expect(page.get_by_label("Title")).to_be_visible()
+    expect(page.get_by_label("Description")).to_be_visible()
+    expect(page.get_by_label("Add a tag")).to_be_visible()
+
+    # Typing: keystroke by keystroke; the debounce keeps the request count low.
+    page.locator("#title").press_sequentially(TITLE, delay=15)
+    page.locator("#description").fill(DESCRIPTION)
+    chips = page.locator(CHIPS)
+    expect(chips.first).to_be_visible()
+    expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "false")
+    assert chips.count() >= 2, "the tiny model should suggest at least two tags here"
+    assert len(suggest_requests) <= 6, f"not debounced: {len(suggest_requests)} requests"
+    last = json.loads(suggest_requests[-1])
+    assert last == {"title": TITLE, "description": DESCRIPTION}
+
+    # Which model answered, and how long it took.
+    model = page.request.post(
+        live_server.url + "/v1/suggest", data={"title": TITLE, "description": DESCRIPTION}
+    ).json()["model"]
+    badge = page.locator("#model-version")
+    expect(badge).to_have_attribute("data-name", str(model["name"]))
+    expect(badge).to_have_attribute("data-version", str(model["version"]))
+    expect(badge).to_contain_text(str(model["name"]))
+    expect(badge).to_contain_text(str(model["version"]))
+    expect(page.locator("#took-ms")).to_have_text(re.compile(r"^\d+(\.\d+)? ms$"))
+    for chip in chips.all():
+        score = float(chip.get_attribute("data-score"))
+        assert 0 <= score <= 1
+        expect(chip.locator(".chip-score")).to_have_text(f"{score:.2f}")
+
+    shown = [c.get_attribute("data-tag") for c in chips.all()]
+    keep, drop = shown[0], shown[-1]  # accept the best, remove the weakest
+
+    # Accept the first chip (toggle), remove the second.
+    toggle = page.locator(f'#suggestions .chip[data-tag="{keep}"] .chip-toggle')
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.locator(f'#suggestions .chip[data-tag="{drop}"] .chip-remove').click()
+    expect(page.locator(f'#suggestions .chip[data-tag="{drop}"]')).to_have_count(0)
+
+    # Add a tag by one of its aliases: "cnn" → convolutional-neural-networks.
+    add = page.locator("#add-tag")
+    add.fill("cnn")
+    options = page.locator("#add-tag-listbox [role=option]")
+    expect(options.first).to_be_visible()
+    expect(add).to_have_attribute("aria-expanded", "true")
+    expect(options.first).to_have_attribute("data-tag", "convolutional-neural-networks")
+    expect(options.first).to_contain_text("cnn")
+    assert options.count() >= 2
+    add.press("ArrowDown")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    add.press("ArrowUp")
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    expect(add).to_have_attribute("aria-activedescendant", options.first.get_attribute("id"))
+    add.press("Escape")
+    expect(page.locator("#add-tag-listbox")).to_be_hidden()
+    expect(add).to_have_attribute("aria-expanded", "false")
+    add.press("ArrowDown")  # reopens on the same text
+    expect(options.first).to_be_visible()
+    add.press("Enter")
+    expect(page.locator('#added .chip[data-tag="convolutional-neural-networks"]')).to_be_visible()
+    expect(add).to_have_value("")
+
+    # Pick one with the mouse as well ...
+    add.fill("tracking")
+    page.locator('#add-tag-listbox [role=option][data-tag="object-tracking"]').click()
+    expect(page.locator('#added .chip[data-tag="object-tracking"]')).to_be_visible()
+    # ... and remove it again.
+    page.locator('#added .chip[data-tag="object-tracking"] .chip-remove').click()
+    expect(page.locator('#added .chip[data-tag="object-tracking"]')).to_have_count(0)
+
+    # Submit → confirmation with the id → the row is in the database.
+    before = len(feedback_rows(live_server.db_path)) if live_server.db_path.exists() else 0
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as resp_info:
+        page.locator("#submit").click()
+    response = resp_info.value
+    assert response.status == 201, response.text()
+    sent = json.loads(response.request.post_data)
+    feedback_id = response.json()["id"]
+
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-kind", "success")
+    expect(page.locator("#feedback-id")).to_have_text(str(feedback_id))
+    expect(status).to_contain_text("feedback saved")
+
+    # The screenshot in docs/: suggestions, an accepted chip, an added tag, the confirmation.
+    page.evaluate("document.activeElement.blur()")  # no focus ring or hover in the picture
+    page.mouse.move(1, 1)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), animations="disabled")
+
+    shown_at_submit = [c.get_attribute("data-tag") for c in chips.all()]
+    assert set(sent["suggested"]) == {*shown_at_submit, drop}
+    assert sent["accepted"] == [keep]
+    assert sent["added"] == ["convolutional-neural-networks"]
+
+    rows = feedback_rows(live_server.db_path)
+    assert len(rows) == before + 1
+    row = next(r for r in rows if r["id"] == feedback_id)
+    assert row["title"] == TITLE
+    assert row["description"] == DESCRIPTION
+    assert row["accepted"] == [keep]
+    assert row["added"] == ["convolutional-neural-networks"]
+    assert drop in row["suggested"] and keep in row["suggested"]
+    assert errors == []
+
+
+def test_keyboard_only(page: Page, live_server) -> None:
+    open_page(page, live_server.url)
+    kb = page.keyboard
+
+    def focused_id() -> str:
+        return page.evaluate("document.activeElement && document.activeElement.id")
+
+    def tab_to(selector: str, limit: int = 40) -> None:
+        for _ in range(limit):
+            if page.evaluate("s => document.activeElement.matches(s)", selector):
+                return
+            kb.press("Tab")
+        raise AssertionError(f"could not Tab to {selector}")
+
+    tab_to("#title")
+    kb.type("Fine-tuning BERT for sentiment analysis")
+    kb.press("Tab")
+    assert focused_id() == "description"
+    kb.type("A transformers encoder fine-tuned on movie reviews; natural language processing.")
+    expect(page.locator(CHIPS).first).to_be_visible()
+    expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "false")
+
+    # Tab from the description lands on the first chip; Enter and Space toggle it.
+    kb.press("Tab")
+    chip = page.locator(CHIPS).first
+    toggle = chip.locator(".chip-toggle")
+    expect(toggle).to_be_focused()
+    tag = chip.get_attribute("data-tag")
+    outline = toggle.evaluate("e => getComputedStyle(e).outlineStyle")
+    assert outline not in ("", "none"), "focused chip has no visible focus indicator"
+    kb.press("Enter")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(toggle).to_be_focused()  # focus survives the re-render
+    kb.press("Space")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    kb.press("Space")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(f'#suggestions .chip[data-tag="{tag}"]')).to_have_class(
+        re.compile(r"\baccepted\b")
+    )
+
+    # The remove button is the next stop; Enter removes the chip and focus moves on.
+    n_before = page.locator(CHIPS).count()
+    if n_before > 1:
+        kb.press("Tab")
+        expect(chip.locator(".chip-remove")).to_be_focused()
+        kb.press("Tab")
+        second = page.locator(CHIPS).nth(1)
+        expect(second.locator(".chip-toggle")).to_be_focused()
+        second_tag = second.get_attribute("data-tag")
+        kb.press("Tab")
+        kb.press("Enter")
+        expect(page.locator(f'#suggestions .chip[data-tag="{second_tag}"]')).to_have_count(0)
+        assert page.evaluate("document.activeElement.tagName") in ("BUTTON", "INPUT")
+
+    # Autocomplete with the keyboard: alias → canonical, Escape closes.
+    tab_to("#add-tag")
+    kb.type("xyz-not-a-tag")
+    expect(page.locator("#add-tag-listbox")).to_contain_text("No matching tag")
+    kb.press("Escape")
+    expect(page.locator("#add-tag-listbox")).to_be_hidden()
+    kb.press("Escape")  # second Escape clears the text
+    expect(page.locator("#add-tag")).to_have_value("")
+    kb.type("finetune")
+    expect(page.locator("#add-tag-listbox [role=option]").first).to_have_attribute(
+        "data-tag", "fine-tuning"
+    )
+    kb.press("Enter")
+    expect(page.locator('#added .chip[data-tag="fine-tuning"]')).to_be_visible()
+
+    tab_to("#submit")
+    kb.press("Enter")
+    expect(page.locator("#status")).to_have_attribute("data-kind", "success")
+    feedback_id = page.locator("#feedback-id").inner_text()
+    row = next(r for r in feedback_rows(live_server.db_path) if str(r["id"]) == feedback_id)
+    assert row["accepted"] == [tag]
+    assert row["added"] == ["fine-tuning"]
+
+
+def test_problem_details_shown_inline(page: Page, live_server) -> None:
+    from tagwise.config import ServingConfig
+
+    limit = ServingConfig().max_title_chars
+    open_page(page, live_server.url)
+    page.locator("#title").fill("x" * (limit + 1))
+    title_error = page.locator("#title-error")
+    expect(title_error).not_to_be_empty()
+    expect(page.locator("#title")).to_have_attribute("aria-invalid", "true")
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-kind", "error")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_contain_text("422")
+
+    # Fixing the title clears the error and brings suggestions.
+    page.locator("#title").fill("Object detection with YOLO")
+    expect(page.locator(CHIPS).first).to_be_visible()
+    expect(page.locator("#title")).not_to_have_attribute("aria-invalid", "true")
+    expect(status).to_be_empty()
+
+    # An empty title is caught before any request is sent.
+    page.locator("#title").fill("")
+    page.locator("#submit").click()
+    expect(title_error).to_have_text("Please enter a title.")
+    expect(page.locator("#title")).to_be_focused()
+
+    # Start over clears everything.
+    page.locator("#description").fill("some text")
+    page.locator("#reset").click()
+    expect(page.locator("#description")).to_have_value("")
+    expect(page.locator(CHIPS)).to_have_count(0)
+    expect(title_error).to_be_empty()
+
+
+SLOW_FIRST = """
+(() => {
+  const realFetch = window.fetch.bind(window);
+  window.__suggestLog = [];
+  window.fetch = async (input, init) => {
+    const url = String(input);
+    const body = init && typeof init.body === "string" ? init.body : "";
+    const response = await realFetch(input, Object.assign({}, init, {signal: undefined}));
+    if (url.endsWith("v1/suggest")) {
+      const entry = {slow: body.includes("SLOWFIRST"), aborted: false};
+      window.__suggestLog.push(entry);
+      if (entry.slow) {
+        // Answer late, after a newer request, and even though the page aborted it.
+        await new Promise(r => setTimeout(r, 900));
+        entry.aborted = !!(init && init.signal && init.signal.aborted);
+      }
+    }
+    return response;
+  };
+})();
+"""
+
+
+def test_out_of_order_answers_are_ignored(page: Page, live_server) -> None:
+    page.add_init_script(SLOW_FIRST)
+    open_page(page, live_server.url)
+    title = page.locator("#title")
+    title.fill("SLOWFIRST reinforcement learning agent for Atari games")
+    page.wait_for_function("window.__suggestLog.length === 1")
+    title.fill("Graph neural networks for molecule property prediction")
+    page.wait_for_function("window.__suggestLog.length === 2")
+    expect(page.locator(CHIPS).first).to_be_visible()
+    fresh = [c.get_attribute("data-tag") for c in page.locator(CHIPS).all()]
+    # Let the stale answer arrive; it must not replace the fresh chips.
+    page.wait_for_timeout(1100)
+    assert [c.get_attribute("data-tag") for c in page.locator(CHIPS).all()] == fresh
+    log = page.evaluate("window.__suggestLog")
+    assert log[0]["slow"] and log[0]["aborted"], log
+    assert "graph-neural-networks" in fresh
