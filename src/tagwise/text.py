@@ -71,5 +71,9 @@ def normalize_text(text: str | None, *, max_chars: int = MAX_CHARS) -> str:
 
 
 def project_text(title: str | None, description: str | None) -> str:
-    """Join title and description the one way every model expects (title first)."""
-    return normalize_text(f"{title or ''}. {description or ''}".strip(" ."))
+    """Join title and description the one way every model expects (title first).
+
+    Only the separator is added: a title such as ``.NET`` keeps its dot.
+    """
+    parts = [p.strip() for p in (title, description) if p and p.strip()]
+    return normalize_text(". ".join(parts))

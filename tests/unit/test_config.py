@@ -148,7 +148,7 @@ def test_top_level_must_be_a_mapping(tmp_path, content):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(ConfigError, match="nope.yaml"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml"):
         load_settings(tmp_path / "nope.yaml")
 
 

@@ -37,7 +37,8 @@ def test_tiny_prepared_is_p1(tiny_prepared, tiny_projects, taxonomy):
         assert got == expected
         assert prep.texts[i] == project_text(project.title, project.description)
         assert prep.dates[i] == project.created_on
-        assert prep.n_author_tags[i] == len(project.tags)
+        vocabulary_tags = {taxonomy.canonical(t) for t in project.tags} - {None}
+        assert prep.n_author_tags[i] == len(vocabulary_tags)
     # label counts are the column sums
     assert tuple(int(c) for c in prep.Y.sum(axis=0)) == prep.labels.counts
 

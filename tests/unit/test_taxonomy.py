@@ -169,7 +169,7 @@ def test_from_file_bad_json_names_the_line(tmp_path):
 
 
 def test_from_file_missing_file(tmp_path):
-    with pytest.raises(DataFormatError, match="missing.json"):
+    with pytest.raises(DataFormatError, match=r"missing\.json"):
         Taxonomy.from_file(tmp_path / "missing.json")
 
 

@@ -57,6 +57,7 @@ def test_project_text_joins_title_first_and_tolerates_missing_parts():
     assert project_text("BERT", "") == "bert"
     assert project_text(None, "Only a description") == "only a description"
     assert project_text(None, None) == ""
+    assert project_text(".NET image classifier", "") == ".net image classifier"
 
 
 def test_fifty_kilobytes_are_bounded_and_fast():

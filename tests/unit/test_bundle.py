@@ -1,0 +1,196 @@
+"""Model bundles: atomic save, verified load, identical predictions, refused tampering."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tagwise import __version__
+from tagwise.bundle import MANIFEST, ModelBundle
+from tagwise.errors import IntegrityError, UnknownModelError
+from tagwise.models.base import FitContext
+from tagwise.models.registry import create_model
+from tagwise.policy import DecisionPolicy, label_parents
+
+PROJECTS = [
+    ("Fine-tuning BERT", "Hugging Face transformers for sentiment analysis of reviews."),
+    ("YOLO on a webcam", "Real-time object detection with OpenCV."),
+    ("DQN for Atari", "Deep Q-learning agent with experience replay."),
+    ("", ""),
+]
+
+
+@pytest.fixture(scope="module")
+def bundle(tiny_prepared, taxonomy) -> ModelBundle:
+    context = FitContext(labels=tiny_prepared.labels, taxonomy=taxonomy)
+    model = create_model("tfidf-linear", {"min_df": 1}).fit(
+        list(tiny_prepared.texts), tiny_prepared.Y, context
+    )
+    policy = DecisionPolicy(
+        threshold=0.3, top_k=3, parents=label_parents(tiny_prepared.labels, taxonomy)
+    )
+    return ModelBundle(
+        model=model,
+        policy=policy,
+        taxonomy=taxonomy,
+        info={"config_hash": "abc123", "run_id": "r1"},
+    )
+
+
+@pytest.fixture
+def saved(bundle, tmp_path) -> Path:
+    return bundle.save(tmp_path / "model")
+
+
+def _rewrite_manifest_checksum(directory: Path, name: str) -> None:
+    """What an attacker who can write the directory would do: make the checksum match."""
+    manifest = json.loads((directory / MANIFEST).read_text())
+    manifest["files"][name] = hashlib.sha256((directory / name).read_bytes()).hexdigest()
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_round_trip_gives_identical_predictions(bundle, saved):
+    loaded = ModelBundle.load(saved)
+    texts = [*bundle.model.labels_.labels, "a project about nothing", ""]
+    np.testing.assert_array_equal(loaded.scores(texts), bundle.scores(texts))
+    assert loaded.suggest(PROJECTS) == bundle.suggest(PROJECTS)
+    assert loaded.suggest(PROJECTS, k=1, min_score=0.5) == bundle.suggest(
+        PROJECTS, k=1, min_score=0.5
+    )
+    assert loaded.policy == bundle.policy
+    assert loaded.labels == bundle.labels
+    assert loaded.taxonomy.tags == bundle.taxonomy.tags
+
+
+def test_manifest_records_provenance_and_every_file(bundle, saved):
+    manifest = json.loads((saved / MANIFEST).read_text())
+    assert manifest["tagwise_version"] == __version__
+    assert manifest["backend"] == "tfidf-linear"
+    assert manifest["labels"] == list(bundle.labels.labels)
+    assert manifest["config_hash"] == "abc123"
+    files = {str(p.relative_to(saved)) for p in saved.rglob("*") if p.is_file()} - {MANIFEST}
+    assert set(manifest["files"]) == files
+    assert {"policy.json", "taxonomy.json", "model/params.json"} <= files
+    loaded = ModelBundle.load(saved)
+    assert loaded.info["run_id"] == "r1"
+    assert "files" not in loaded.info
+
+
+def test_suggestions_are_best_first_and_follow_the_policy(bundle):
+    rows = bundle.suggest(PROJECTS)
+    assert len(rows) == len(PROJECTS)
+    for row in rows:
+        assert len(row) <= 3
+        scores = [s.score for s in row]
+        assert scores == sorted(scores, reverse=True)
+        assert all(s >= 0.3 for s in scores)
+        assert all(s.tag in bundle.labels.labels for s in row)
+    assert bundle.suggest([]) == []
+
+
+def test_save_replaces_an_existing_bundle_atomically(bundle, tmp_path):
+    target = tmp_path / "model"
+    bundle.save(target)
+    (target / "stale.txt").write_text("old")
+    bundle.save(target)
+    assert not (target / "stale.txt").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no temporary leftovers
+    ModelBundle.load(target)
+
+
+def test_tampered_file_is_refused(saved):
+    coef = saved / "model" / "coef.npy"
+    data = bytearray(coef.read_bytes())
+    data[-1] ^= 0xFF
+    coef.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match=r"coef\.npy does not match its checksum"):
+        ModelBundle.load(saved)
+
+
+def test_tampered_policy_is_refused(saved):
+    policy = json.loads((saved / "policy.json").read_text())
+    policy["threshold"] = 0.0
+    (saved / "policy.json").write_text(json.dumps(policy))
+    with pytest.raises(IntegrityError, match=r"policy\.json"):
+        ModelBundle.load(saved)
+
+
+def test_extra_file_is_refused(saved):
+    (saved / "model" / "evil.py").write_text("import os")
+    with pytest.raises(IntegrityError, match="not in the manifest"):
+        ModelBundle.load(saved)
+
+
+def test_missing_file_is_refused(saved):
+    (saved / "taxonomy.json").unlink()
+    with pytest.raises(IntegrityError, match=r"taxonomy\.json is missing"):
+        ModelBundle.load(saved)
+
+
+@pytest.mark.parametrize("make", ["missing", "empty", "file"])
+def test_not_a_model_directory(tmp_path, make):
+    target = tmp_path / "thing"
+    if make == "empty":
+        target.mkdir()
+    elif make == "file":
+        target.write_text("hello")
+    with pytest.raises(UnknownModelError, match="not a tagwise model directory"):
+        ModelBundle.load(target)
+
+
+def test_other_format_version_is_refused(saved):
+    manifest = json.loads((saved / MANIFEST).read_text())
+    manifest["format_version"] = 999
+    (saved / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IntegrityError, match="format 999"):
+        ModelBundle.load(saved)
+
+
+def test_other_tagwise_version_warns_but_loads(saved):
+    manifest = json.loads((saved / MANIFEST).read_text())
+    manifest["tagwise_version"] = "0.0.0-old"
+    (saved / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.warns(UserWarning, match="0.0.0-old"):
+        ModelBundle.load(saved)
+
+
+def test_current_version_loads_without_warning(saved):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ModelBundle.load(saved)
+
+
+def test_vectorizer_with_an_unsafe_parameter_is_refused(saved):
+    """A callable-bearing parameter smuggled into vectorizer.json with a fixed checksum."""
+    name = "model/vectorizer.json"
+    parts = json.loads((saved / name).read_text())
+    parts[0]["params"]["tokenizer"] = "os.system"
+    parts[0]["params"]["preprocessor"] = "builtins.eval"
+    (saved / name).write_text(json.dumps(parts))
+    _rewrite_manifest_checksum(saved, name)
+    with pytest.raises(IntegrityError, match="tokenizer"):
+        ModelBundle.load(saved)
+
+
+@pytest.mark.parametrize("name", ["model/coef.npy", "model/idf_word.npy"])
+def test_pickled_array_is_refused(saved, name):
+    """An object array needs pickle to load: refused even with a matching checksum."""
+    np.save(saved / name, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    _rewrite_manifest_checksum(saved, name)
+    with pytest.raises(IntegrityError):
+        ModelBundle.load(saved)
+
+
+def test_unknown_backend_in_manifest_is_refused(saved):
+    from tagwise.errors import ConfigError
+
+    manifest = json.loads((saved / MANIFEST).read_text())
+    manifest["backend"] = "no-such-backend"
+    (saved / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="no-such-backend"):
+        ModelBundle.load(saved)
