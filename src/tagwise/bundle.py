@@ -49,6 +49,7 @@ class ModelBundle:
     policy: DecisionPolicy
     taxonomy: Taxonomy
     info: dict[str, Any] = field(default_factory=dict)
+    reference: dict[str, Any] | None = None  # drift reference (monitoring.drift), if built
 
     @property
     def labels(self) -> LabelSpace:
@@ -89,6 +90,8 @@ class ModelBundle:
             self.model.save(model_dir)
             (tmp / "policy.json").write_text(json.dumps(self.policy.to_dict(), indent=2))
             (tmp / "taxonomy.json").write_text(json.dumps(self.taxonomy.to_records()))
+            if self.reference is not None:
+                (tmp / "reference.json").write_text(json.dumps(self.reference))
             files = {
                 str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
             }
@@ -132,8 +135,10 @@ class ModelBundle:
         model = backend_class(manifest["backend"]).load(directory / "model")
         policy = DecisionPolicy.from_dict(json.loads((directory / "policy.json").read_text()))
         taxonomy = Taxonomy.from_records(json.loads((directory / "taxonomy.json").read_text()))
+        ref_path = directory / "reference.json"
+        reference = json.loads(ref_path.read_text()) if ref_path.is_file() else None
         info = {k: v for k, v in manifest.items() if k != "files"}
-        return cls(model=model, policy=policy, taxonomy=taxonomy, info=info)
+        return cls(model=model, policy=policy, taxonomy=taxonomy, info=info, reference=reference)
 
 
 def _sha256(path: Path) -> str:

@@ -8,6 +8,7 @@ the core never prints.
 from __future__ import annotations
 
 import platform
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -343,6 +344,7 @@ def train(
         "packages": package_versions(),
     }
 
+    main.bundle.reference = drift_reference(main.bundle, prepared, split)
     tracker = Tracker.from_settings(settings) if settings.tracking.enabled else None
     run_id = version = None
     decision = None
@@ -396,6 +398,7 @@ def train(
                 )
             staged = main.bundle.save(settings.home / "staging" / run_id)
             run.artifacts(staged, "model")
+            shutil.rmtree(staged, ignore_errors=True)  # the artifact store has it now
         version = tracker.register(run_id, tags={"config_hash": info["config_hash"]})
         tracker.set_alias("challenger", version)
         if tracker.alias_version("champion") is None:
@@ -417,6 +420,24 @@ def _flat(prefix: str, d: dict, out: dict | None = None) -> dict[str, Any]:
         else:
             out[key] = v
     return out
+
+
+def drift_reference(bundle: ModelBundle, prepared: Prepared, split: Split) -> dict[str, Any]:
+    """The monitoring reference: vocabulary of train, the model's behaviour on val.
+
+    Validation projects are held out from fitting, so the model's scores on them look
+    like its scores on live traffic of the same period.
+    """
+    from tagwise.monitoring.drift import build_reference, reference_to_dict
+
+    texts, Y = prepared.subset(split.val)
+    scores = bundle.scores(texts)
+    names = bundle.labels.labels
+    suggested = [[names[j] for j, _ in row] for row in bundle.policy.decide(scores)]
+    labels = [[names[j] for j in np.flatnonzero(y)] for y in Y]
+    top = scores.max(axis=1) if scores.size else np.zeros(0)
+    ref = build_reference([prepared.texts[i] for i in split.train], texts, suggested, top, labels)
+    return reference_to_dict(ref)
 
 
 def _reference_stats(prepared: Prepared, split: Split) -> dict[str, Any]:

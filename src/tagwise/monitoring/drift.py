@@ -332,3 +332,35 @@ def check_window(
             )
         )
     return WindowReport(window.label, len(window.texts), tuple(tests), performance)
+
+
+def reference_to_dict(ref: Reference) -> dict:
+    """JSON form, saved as ``reference.json`` in the model bundle."""
+    return {
+        "lengths": ref.lengths.tolist(),
+        "vocabulary": sorted(ref.vocabulary),
+        "oov_rates": ref.oov_rates.round(5).tolist(),
+        "texts": list(ref.texts),
+        "suggested_counts": ref.suggested_counts,
+        "top_scores": ref.top_scores.round(6).tolist(),
+        "label_counts": ref.label_counts,
+        "n": ref.n,
+        "performance": ref.performance,
+        "feedback_counts": ref.feedback_counts.astype(int).tolist(),
+    }
+
+
+def reference_from_dict(d: dict) -> Reference:
+    """Inverse of :func:`reference_to_dict`."""
+    return Reference(
+        lengths=np.asarray(d["lengths"], dtype=float),
+        vocabulary=frozenset(d["vocabulary"]),
+        oov_rates=np.asarray(d["oov_rates"], dtype=float),
+        texts=tuple(d["texts"]),
+        suggested_counts={k: int(v) for k, v in d["suggested_counts"].items()},
+        top_scores=np.asarray(d["top_scores"], dtype=float),
+        label_counts={k: int(v) for k, v in d["label_counts"].items()},
+        n=int(d["n"]),
+        performance={k: float(v) for k, v in d["performance"].items()},
+        feedback_counts=np.asarray(d["feedback_counts"], dtype=float).reshape(-1, 3),
+    )
