@@ -69,3 +69,15 @@ class PromotionRefused(TagwiseError):
     """The promotion gate refused a challenger; the reasons are in the message."""
 
     http_status = 409
+
+
+class InvalidQueryError(TagwiseError):
+    """A search query is malformed: a limit or offset out of range, dates in the wrong order."""
+
+    http_status = 422
+
+
+class UnknownProjectError(TagwiseError):
+    """A project id is not in the catalogue index."""
+
+    http_status = 404

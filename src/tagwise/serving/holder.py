@@ -49,9 +49,16 @@ class ReloadResult:
 
 
 def _default_loader(ref: str, settings: Settings) -> tuple[ModelBundle, str]:
+    """Load through :func:`tagwise.loading.load_model` and run one suggestion.
+
+    The warm-up pays first-call costs (lazy imports, allocator growth) before the model
+    is swapped in, so the first real request after a swap is as fast as the rest.
+    """
     from tagwise.loading import load_model
 
-    return load_model(ref, settings)
+    bundle, version = load_model(ref, settings)
+    bundle.suggest([("warm-up", "a first suggestion before serving")])
+    return bundle, version
 
 
 class ModelHolder:

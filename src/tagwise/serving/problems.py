@@ -121,6 +121,7 @@ async def _tagwise_handler(_: Request, exc: TagwiseError) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     kind = type(exc).__name__
     slug = "".join(f"-{c.lower()}" if c.isupper() else c for c in kind).lstrip("-")
+    slug = slug.removesuffix("-error")
     return problem_response(status, exc.message, kind=slug, errors=errors, headers=headers)
 
 
@@ -130,11 +131,51 @@ async def _unexpected_handler(_: Request, exc: Exception) -> Response:
 
 
 def install_problem_handlers(app: FastAPI, *, max_batch: int) -> None:
-    """Route every error class through :func:`problem_response`."""
+    """Route every error class through :func:`problem_response` and document it so."""
     app.add_exception_handler(RequestValidationError, _validation_handler(max_batch))
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(TagwiseError, _tagwise_handler)
     app.add_exception_handler(Exception, _unexpected_handler)
+    _document_problems(app)
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Make the schema say what the server does: every 4xx/5xx is ``Problem`` as problem+json.
+
+    FastAPI documents its own 422 as ``HTTPValidationError`` in ``application/json``;
+    this rewrites each error response once, when the schema is first built.
+    """
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            description=app.description,
+            routes=app.routes,
+        )
+        problem_ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        for operations in spec.get("paths", {}).values():
+            for op in operations.values():
+                responses = op.setdefault("responses", {})
+                if op.get("parameters") or op.get("requestBody"):
+                    responses.setdefault("422", {"description": "Invalid field(s)"})
+                for code, response in responses.items():
+                    if code[0] in "45":
+                        response["content"] = {PROBLEM_JSON: problem_ref}
+        components = spec.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        ref_template = "#/components/schemas/{model}"
+        components["Problem"] = Problem.model_json_schema(ref_template=ref_template)
+        components["FieldError"] = components["Problem"].pop("$defs")["FieldError"]
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 CLIENT_ERRORS: dict[int | str, dict[str, Any]] = {

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from tagwise.serving.deps import HolderDep, ServedDep, SettingsDep
-from tagwise.serving.problems import NOT_READY, PROBLEM_JSON, Problem
+from tagwise.serving.problems import NOT_READY
 from tagwise.serving.schemas import ModelsResponse, TagDetail, TagsResponse
 from tagwise.serving.views import models_listing, tag_detail, tags_listing
 
-NOT_FOUND = {404: {"model": Problem, "description": "Unknown tag", "content": {PROBLEM_JSON: {}}}}
+NOT_FOUND = {404: {"description": "Unknown tag"}}
 
 
 def build_router() -> APIRouter:

@@ -9,15 +9,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tagwise.serving.deps import HolderDep, MetricsDep, SettingsDep
 from tagwise.serving.errors import AdminDisabled, BadToken
-from tagwise.serving.problems import NOT_READY, PROBLEM_JSON, Problem
+from tagwise.serving.problems import NOT_READY
 from tagwise.serving.schemas import Health, ReloadResponse
 from tagwise.serving.views import model_ref
 
 _bearer = HTTPBearer(auto_error=False, description="`serving.admin_token`")
 
 AUTH_ERRORS = {
-    401: {"model": Problem, "description": "Missing or wrong token", "content": {PROBLEM_JSON: {}}},
-    403: {"model": Problem, "description": "Admin is disabled", "content": {PROBLEM_JSON: {}}},
+    401: {"description": "Missing or wrong token"},
+    403: {"description": "Admin is disabled (no `serving.admin_token`)"},
 }
 
 

@@ -1,0 +1,57 @@
+"""POST /v1/feedback: vocabulary checks, canonical storage, durable SQLite settings."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+FEEDBACK = {
+    "project_id": "p-1",
+    "title": "BERT for question answering",
+    "description": "Fine-tuning transformers on SQuAD",
+    "suggested": ["natural-language-processing", "transformers"],
+    "accepted": ["transformers"],
+    "added": ["nlp", "question-answering"],
+}
+
+
+def test_feedback_is_stored_with_canonical_tags(client):
+    r = client.post("/v1/feedback", json=FEEDBACK)
+    assert r.status_code == 201
+    new_id = r.json()["id"]
+    row = client.app.state.store.get(new_id)
+    assert row["project_id"] == "p-1"
+    assert row["accepted"] == ["transformers"]
+    assert row["added"] == ["natural-language-processing", "question-answering"]
+    assert row["suggested"] == FEEDBACK["suggested"]
+    assert row["model_version"] == "1"
+
+
+def test_ids_are_distinct(client):
+    ids = {client.post("/v1/feedback", json=FEEDBACK).json()["id"] for _ in range(5)}
+    assert len(ids) == 5
+
+
+def test_unknown_tags_are_422_naming_each_field(client, problem):
+    store = client.app.state.store
+    before = store.count()
+    body = {**FEEDBACK, "accepted": ["transformers", "not-a-tag"], "added": ["zzz"]}
+    p = problem(client.post("/v1/feedback", json=body), 422, "accepted[1]")
+    assert "added[0]" in [e["field"] for e in p["errors"]]
+    assert store.count() == before, "a rejected write stores nothing"
+
+
+def test_feedback_field_errors(client, problem):
+    problem(client.post("/v1/feedback", json={**FEEDBACK, "title": ""}), 422, "title")
+    problem(client.post("/v1/feedback", json={**FEEDBACK, "accepted": "nlp"}), 422, "accepted")
+    problem(client.post("/v1/feedback", json={**FEEDBACK, "added": [""]}), 422, "added[0]")
+
+
+def test_project_id_and_lists_are_optional(client):
+    r = client.post("/v1/feedback", json={"title": "just a title"})
+    assert r.status_code == 201
+
+
+def test_sqlite_runs_in_wal_mode_with_full_sync(client):
+    with client.app.state.store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
