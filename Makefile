@@ -15,12 +15,14 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-## run: install, train the default model if none is registered, show example suggestions
+## run: install, train the default model if none is registered, serve API + web UI
 run: install
 	$(BIN)/tagwise bootstrap --projects datasets/projects.json --tags datasets/tags.json
+	$(BIN)/tagwise serve --host 127.0.0.1 --port 8000
 
 ## test: lint + the whole test suite
 test: install lint
+	bash scripts/install-browser.sh
 	$(BIN)/python -m pytest -q
 
 lint: install
