@@ -181,19 +181,26 @@ def fit_and_evaluate(
     return evaluate_bundle(name or backend, bundle, curve, texts, Y, settings)
 
 
-def measure_latency(bundle: ModelBundle, texts: list[str], n: int = 300) -> dict[str, float]:
-    """In-process single-suggestion latency (ms) over raw texts, median of repeats."""
-    samples = []
-    for i in range(n):
-        text = texts[i % len(texts)]
-        t0 = time.perf_counter()
-        bundle.suggest([(text, "")])
-        samples.append((time.perf_counter() - t0) * 1000)
-    arr = np.asarray(samples[n // 10 :])  # drop warm-up
-    return {
-        "p50_latency_ms": float(np.percentile(arr, 50)),
-        "p99_latency_ms": float(np.percentile(arr, 99)),
-    }
+def measure_latency(
+    bundle: ModelBundle, texts: list[str], n: int = 300, repeats: int = 3
+) -> dict[str, float]:
+    """In-process single-suggestion latency (ms) over raw texts.
+
+    Median over ``repeats`` rounds of the per-round p50/p99: one busy moment on a shared
+    machine must not decide a promotion.
+    """
+    p50s, p99s = [], []
+    for _ in range(repeats):
+        samples = []
+        for i in range(n):
+            text = texts[i % len(texts)]
+            t0 = time.perf_counter()
+            bundle.suggest([(text, "")])
+            samples.append((time.perf_counter() - t0) * 1000)
+        arr = np.asarray(samples[n // 10 :])  # drop warm-up
+        p50s.append(float(np.percentile(arr, 50)))
+        p99s.append(float(np.percentile(arr, 99)))
+    return {"p50_latency_ms": float(np.median(p50s)), "p99_latency_ms": float(np.median(p99s))}
 
 
 def behavioural(bundle: ModelBundle):
