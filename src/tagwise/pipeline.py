@@ -357,37 +357,20 @@ def train(
     decision = None
     report_dir = settings.home / "reports"
     progress("report and registry")
+    from tagwise.evaluate.report import write_report
+
+    report_data = _report_data(
+        info, evaluated, main, prepared, split, slices, behaviour, temporal, result, single
+    )
     if tracker is None:
-        report = _write_report(
-            report_dir / f"report-{info['created'][:19]}.html",
-            info,
-            evaluated,
-            main,
-            prepared,
-            split,
-            slices,
-            behaviour,
-            temporal,
-            result,
-            single,
-        )
+        stamp = info["created"][:19].replace(":", "").replace("-", "")
+        report = write_report(report_data, report_dir / f"report-{stamp}.html")
     else:
         with tracker.run(f"train-{backend}", tags={"git_commit": git}) as run:
             run_id = run.run_id
             main.bundle.info["mlflow_run_id"] = run_id
-            report = _write_report(
-                report_dir / f"{run_id}.html",
-                {**info, "run_id": run_id},
-                evaluated,
-                main,
-                prepared,
-                split,
-                slices,
-                behaviour,
-                temporal,
-                result,
-                single,
-            )
+            report_data.run["run_id"] = run_id
+            report = write_report(report_data, report_dir / f"{run_id}.html")
             run.params(
                 {
                     **info,
@@ -464,8 +447,7 @@ def _reference_stats(prepared: Prepared, split: Split) -> dict[str, Any]:
     }
 
 
-def _write_report(
-    path: Path,
+def _report_data(
     info: dict,
     evaluated: list[Evaluated],
     main: Evaluated,
@@ -476,11 +458,12 @@ def _write_report(
     temporal,
     result: LoadResult,
     single,
-) -> Path:
-    from tagwise.evaluate.report import ReportData, write_report
+):
+    """Everything the HTML report shows about this run."""
+    from tagwise.evaluate.report import ReportData
 
     _, Y_test = prepared.subset(split.test)
-    data = ReportData(
+    return ReportData(
         title=f"tagwise evaluation — {main.name}",
         run={k: str(v) for k, v in info.items()},
         models=[{"name": ev.name, "metrics": ev.metrics, "ci": ev.ci} for ev in evaluated],
@@ -496,7 +479,6 @@ def _write_report(
         data_summary=summary_to_dict(summarize(result)),
         single_label=({**single, "labels": list(prepared.labels.labels)} if single else None),
     )
-    return write_report(data, path)
 
 
 def champion_metrics(tracker) -> dict[str, float] | None:

@@ -1,12 +1,9 @@
-"""Shared pieces of tagwise's self-contained HTML reports: figures, CSS, atomic writes."""
+"""Shared pieces of tagwise's self-contained HTML reports: figures and CSS."""
 
 from __future__ import annotations
 
 import base64
 import io
-import os
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -48,23 +45,3 @@ def figure_data_uri(fig: Figure) -> str:
     # No "Software" metadata: it would embed a URL and make the bytes version-dependent.
     fig.savefig(buf, format="png", metadata={"Software": None})
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write a file atomically (temp file in the same dir, fsync, rename).
-
-    A crash mid-write never leaves half a report where a good one was.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

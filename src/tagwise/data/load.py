@@ -12,9 +12,7 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 from tagwise.data.schema import Dataset, LabelMode, LoadResult, QuarantinedRow
 from tagwise.data.validate import EXTRA_FIELDS_KEY, check_mode, infer_mode, validate_records
 from tagwise.errors import DataFormatError, NotSupportedError
+from tagwise.fileio import atomic_write_text
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _SUPPORTED = ".json, .jsonl, .ndjson, .csv or .parquet"
@@ -206,17 +205,7 @@ def write_quarantine(path: Path, rows: tuple[QuarantinedRow, ...]) -> None:
     if not rows:
         path.unlink(missing_ok=True)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.writelines(_quarantine_line(row) + "\n" for row in rows)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, "".join(_quarantine_line(row) + "\n" for row in rows))
 
 
 def load_dataset(

@@ -8,21 +8,16 @@ This is the only module of ``tagwise.evaluate`` that does I/O.
 
 from __future__ import annotations
 
-import base64
-import io
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from tagwise.evaluate.behavioural import BehaviouralResult
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from tagwise.fileio import atomic_write_text
+from tagwise.reporting import BASE_CSS, figure_data_uri, new_figure
 
 HEADLINE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("micro_precision", "micro P"),
@@ -66,33 +61,12 @@ class ReportData:
 # ---------------------------------------------------------------------------- plots
 
 
-def _new_figure(width: float, height: float) -> Figure:
-    """A figure bound to the Agg canvas directly.
-
-    Using ``Figure`` + ``FigureCanvasAgg`` instead of pyplot selects the Agg backend for
-    this figure only: no global backend switch, no GUI, no figure registry to leak.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _to_data_uri(fig: Figure) -> str:
-    buf = io.BytesIO()
-    # No "Software" metadata: it would embed a URL and make the bytes version-dependent.
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _per_tag_plot(per_tag: list[dict]) -> str | None:
     if not per_tag:
         return None
     tags = [r["tag"] for r in per_tag]
     f1 = [r["f1"] for r in per_tag]
-    fig = _new_figure(7, max(2.5, 0.28 * len(tags) + 1))
+    fig = new_figure(7, max(2.5, 0.28 * len(tags) + 1))
     ax = fig.add_subplot()
     y = np.arange(len(tags))
     ax.barh(y, f1, color="#4c72b0")
@@ -101,7 +75,7 @@ def _per_tag_plot(per_tag: list[dict]) -> str | None:
     ax.set_xlim(0, 1)
     ax.set_xlabel("F1 on test (support in brackets)")
     ax.grid(axis="x", alpha=0.3)
-    return _to_data_uri(fig)
+    return figure_data_uri(fig)
 
 
 def _pr_plot(
@@ -112,7 +86,7 @@ def _pr_plot(
     from tagwise.evaluate.metrics import micro_pr_curve
 
     precision, recall, _ = micro_pr_curve(Y_true, scores)
-    fig = _new_figure(5.5, 4)
+    fig = new_figure(5.5, 4)
     ax = fig.add_subplot()
     ax.plot(recall, precision, color="#4c72b0", label="micro PR (test)")
     if threshold is not None:
@@ -128,13 +102,13 @@ def _pr_plot(
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left")
-    return _to_data_uri(fig)
+    return figure_data_uri(fig)
 
 
 def _threshold_plot(grid: list[float], curve: list[float], threshold: float | None) -> str | None:
     if not grid or len(grid) != len(curve):
         return None
-    fig = _new_figure(5.5, 3.5)
+    fig = new_figure(5.5, 3.5)
     ax = fig.add_subplot()
     ax.plot(grid, curve, color="#55a868", label="validation micro-F1")
     if threshold is not None:
@@ -144,7 +118,7 @@ def _threshold_plot(grid: list[float], curve: list[float], threshold: float | No
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
-    return _to_data_uri(fig)
+    return figure_data_uri(fig)
 
 
 def _confusion_plot(single_label: dict | None) -> str | None:
@@ -153,7 +127,7 @@ def _confusion_plot(single_label: dict | None) -> str | None:
     matrix = np.asarray(single_label["confusion"], dtype=float)
     labels = list(single_label.get("labels") or range(matrix.shape[0]))
     size = max(3.5, 0.45 * len(labels) + 2)
-    fig = _new_figure(size, size)
+    fig = new_figure(size, size)
     ax = fig.add_subplot()
     image = ax.imshow(matrix, cmap="Blues")
     ticks = np.arange(len(labels))
@@ -162,7 +136,7 @@ def _confusion_plot(single_label: dict | None) -> str | None:
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     fig.colorbar(image, ax=ax, shrink=0.8)
-    return _to_data_uri(fig)
+    return figure_data_uri(fig)
 
 
 # ------------------------------------------------------------------------- template
@@ -193,20 +167,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ d.title }}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem;
-       color: #222; line-height: 1.4; padding: 0 1rem; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; border-bottom: 1px solid #ddd;
-       padding-bottom: .2rem; margin-top: 2rem; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
-th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: right; }
-th { background: #f4f4f4; } td.l, th.l { text-align: left; }
-tr.main td { font-weight: 600; }
-.small { color: #666; font-size: .85rem; }
-.fail { color: #a00; } .pass { color: #070; }
-img { max-width: 100%; } .plots { display: flex; flex-wrap: wrap; gap: 1rem; }
-code { background: #f4f4f4; padding: 0 .2rem; }
-</style>
+<style>{{ css }}</style>
 </head>
 <body>
 <h1>{{ d.title }}</h1>
@@ -327,25 +288,11 @@ def render_report(data: ReportData) -> str:
     }
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(_TEMPLATE)
-    return template.render(d=data, plots=plots, fmt=_fmt, ci=_ci, columns=HEADLINE_COLUMNS)
+    return template.render(
+        d=data, plots=plots, fmt=_fmt, ci=_ci, columns=HEADLINE_COLUMNS, css=BASE_CSS
+    )
 
 
 def write_report(data: ReportData, path: Path) -> Path:
-    """Render and write the report atomically (temp file in the same dir + os.replace).
-
-    Atomic so a crash mid-write never leaves a half report where a good one was.
-    """
-    path = Path(path)
-    html = render_report(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Render and write the report atomically (a crash never leaves half a report)."""
+    return atomic_write_text(Path(path), render_report(data))

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tagwise.fileio import atomic_write_text
 from tagwise.monitoring.drift import Reference, Window, WindowReport
-from tagwise.reporting import BASE_CSS, atomic_write_text, figure_data_uri, new_figure
+from tagwise.reporting import BASE_CSS, figure_data_uri, new_figure
 
 
 @dataclass

@@ -1,0 +1,201 @@
+"""Search at scale: build time and in-process latency of a 100,000-project catalogue index.
+
+Usage: python benchmarks/search_scale.py [--n 100000] [--queries 1000] [--write docs/benchmarks.md]
+
+Synthesis (deterministic, seed 42): project i gets the title of a random real project
+A, the description sentences of a random real project B (in B's order, at least one),
+plus one sentence of a third project C; author tags = A's tags ∪ B's tags (raw, so
+aliases and unknown tags occur as in the real data); suggested tags = C's vocabulary
+tags with confidence uniform in [0.35, 1); created_on uniform over the real date
+range; id = 1,000,000 + i. Texts and tag co-occurrence therefore look like the real
+catalogue, and there are far more distinct texts than originals.
+
+Queries (1,000, seed 7): pick a synthesized project, take two of its vocabulary tags
+(after the taxonomy closure) as all-of filters and one word of its title (≥ 4
+letters, not a stop word) as text — the "clicked two facets and typed a word" case.
+Also measured: the same two tags without text (the largest candidate sets), and
+text only. Latency is `CatalogueIndex.search` wall time in-process, one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import header, pin_threads, replace_section
+
+ROOT = Path(__file__).resolve().parents[1]
+TITLE = "Search"
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_STOP = {"with", "from", "your", "using", "that", "this", "into", "what", "when", "learning"}
+
+
+def synthesize(projects, taxonomy, n: int, seed: int = 42):
+    """``n`` recombined projects (see the module docstring)."""
+    from tagwise.search import IndexedProject, SuggestedTag
+
+    rng = random.Random(seed)
+    start = min(p.created_on for p in projects)
+    span = (max(p.created_on for p in projects) - start).total_seconds()
+    sentences = [[s for s in _SENTENCE.split(p.description) if s] or [""] for p in projects]
+    out = []
+    for i in range(n):
+        a, b, c = rng.choice(projects), rng.randrange(len(projects)), rng.randrange(len(projects))
+        desc = " ".join([*sentences[b], rng.choice(sentences[c])]).strip()
+        vocab_c = sorted({t for t in (taxonomy.canonical(x) for x in projects[c].tags) if t})
+        out.append(
+            IndexedProject(
+                id=1_000_000 + i,
+                created_on=start + timedelta(seconds=int(rng.random() * span)),
+                title=a.title,
+                description=desc,
+                author_tags=tuple(dict.fromkeys((*a.tags, *projects[b].tags))),
+                suggested=tuple(SuggestedTag(t, round(rng.uniform(0.35, 1.0), 3)) for t in vocab_c),
+            )
+        )
+    return out
+
+
+def make_queries(synth, taxonomy, n: int, seed: int = 7):
+    """(tags, word) pairs drawn from the synthesized projects."""
+    rng = random.Random(seed)
+    queries = []
+    while len(queries) < n:
+        p = rng.choice(synth)
+        tags = sorted(taxonomy.closure(p.author_tags))
+        words = [w for w in re.findall(r"[A-Za-z]{4,}", p.title) if w.lower() not in _STOP]
+        if len(tags) < 2 or not words:
+            continue
+        queries.append((tuple(rng.sample(tags, 2)), rng.choice(words)))
+    return queries
+
+
+def _percentiles(samples) -> dict[str, float]:
+    import numpy as np
+
+    arr = np.asarray(samples)
+    return {f"p{q}": float(np.percentile(arr, q)) for q in (50, 95, 99)} | {"max": float(arr.max())}
+
+
+def measure(index, queries, kind: str) -> tuple[dict[str, float], float]:
+    """Latency percentiles (ms) and mean result total for one query kind."""
+    from tagwise.search import SearchQuery
+
+    def build(tags, word):
+        if kind == "tags+text":
+            return SearchQuery(q=word, tags=tags)
+        if kind == "tags":
+            return SearchQuery(tags=tags)
+        return SearchQuery(q=word)
+
+    for tags, word in queries[:50]:  # warm the page cache
+        index.search(build(tags, word))
+    samples, totals = [], []
+    for tags, word in queries:
+        q = build(tags, word)
+        t0 = time.perf_counter()
+        result = index.search(q)
+        samples.append((time.perf_counter() - t0) * 1000)
+        totals.append(result.total)
+    return _percentiles(samples), sum(totals) / len(totals)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--write", type=Path, help="replace the section in this markdown file")
+    args = parser.parse_args()
+    pin_threads(1)
+    load_start = os.getloadavg()[0]
+
+    from tagwise.data import load_dataset
+    from tagwise.search import CatalogueIndex, SearchQuery
+    from tagwise.taxonomy import Taxonomy
+
+    taxonomy = Taxonomy.from_file(ROOT / "datasets" / "tags.json")
+    projects = list(load_dataset(ROOT / "datasets" / "projects.json").dataset.projects)
+    t0 = time.perf_counter()
+    synth = synthesize(projects, taxonomy, args.n)
+    t_synth = time.perf_counter() - t0
+    queries = make_queries(synth, taxonomy, args.queries)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "search.db"
+        index = CatalogueIndex.open(path, taxonomy)
+        t0 = time.perf_counter()
+        index.rebuild(synth)
+        t_build = time.perf_counter() - t0
+        n_postings = index._conn.execute("SELECT count(*) FROM project_tags").fetchone()[0]
+        size_mb = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 1e6
+        t0 = time.perf_counter()
+        index.upsert(synth[:1])
+        t_upsert = (time.perf_counter() - t0) * 1000
+        results = {kind: measure(index, queries, kind) for kind in ("tags+text", "tags", "text")}
+        t0 = time.perf_counter()
+        index.search(SearchQuery())
+        t_browse = (time.perf_counter() - t0) * 1000
+        index.close()
+
+    lines = [
+        header(TITLE, "python benchmarks/search_scale.py --write docs/benchmarks.md"),
+        f"Catalogue index (`tagwise.search.CatalogueIndex`, SQLite {_sqlite()} FTS5 + tag "
+        f"postings) over **{args.n:,} synthesized projects** ({n_postings:,} tag postings, "
+        f"{size_mb:.0f} MB on disk). Synthesis recombines the {len(projects):,} real projects "
+        "(seed 42): the title of one project, the description sentences of a second plus one "
+        "sentence of a third; author tags = union of the first two projects' raw tags; "
+        "suggested tags = the third's vocabulary tags with confidence U[0.35, 1); dates uniform "
+        "over the real range; ids from 1,000,000. See `benchmarks/search_scale.py`.",
+        "",
+        "| step | time |",
+        "|---|---|",
+        f"| synthesize {args.n:,} projects | {t_synth:.1f} s |",
+        "| **index build** (`rebuild`, one transaction, `synchronous=FULL`) | "
+        f"**{t_build:.1f} s** |",
+        f"| one upsert (commit included, visible at once) | {t_upsert:.1f} ms |",
+        f"| browse (no query: newest first + global facets) | {t_browse:.1f} ms |",
+        "",
+        f"In-process `search()` latency over {args.queries:,} queries (two all-of tag filters "
+        "drawn from a project's tags + one word of its title; one thread; limit 10, 20 facets, "
+        "highlights; ms):",
+        "",
+        "| query | p50 | p95 | p99 | max | mean total hits |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind, (pct, mean_total) in results.items():
+        label = {"tags+text": "**2 tags + text**", "tags": "2 tags", "text": "text only"}[kind]
+        lines.append(
+            f"| {label} | {pct['p50']:.2f} | {pct['p95']:.2f} | {pct['p99']:.2f} | "
+            f"{pct['max']:.2f} | {mean_total:,.0f} |"
+        )
+    lines += [
+        "",
+        f"Machine load (1-min average) {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at "
+        "end, on 2 cores shared with other jobs: tail latencies move by ×2 with it (runs on "
+        "this machine ranged p99 11–20 ms for two tags).",
+        "",
+        "Target: p99 ≤ 20 ms over HTTP for two tag filters on 100,000 projects (the HTTP "
+        "measurement belongs to the serving benchmark); in-process must leave room for it.",
+    ]
+    body = "\n".join(lines)
+    print(body)
+    if args.write:
+        replace_section(args.write, TITLE, body)
+
+
+def _sqlite() -> str:
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Free text → a safe FTS5 expression, plus the vocabulary tags the text names.
+
+The user's text never reaches FTS5 syntax directly: it is cut into words (``\\w+``) and
+every word or phrase is re-quoted, so ``"``, ``*``, ``NEAR``, column filters and
+unbalanced brackets cannot cause a syntax error or an injection. The one piece of
+syntax kept is ``OR`` between terms (and ``"quoted phrases"``); everything else is AND.
+
+Tag recognition: a clause whose alternatives name vocabulary tags (``nlp``,
+``"object detection"``), or a run of plain words that spells a tag (``natural language
+processing``), becomes a *tag clause*: it matches by text or by the tag. Greedy
+longest match, with a plural/singular fallback (``transformer`` → ``transformers``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tagwise.taxonomy import Taxonomy
+
+_TERM = re.compile(r'"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_TERMS = 32
+MAX_TAG_WORDS = 5
+
+
+@dataclass(frozen=True)
+class Clause:
+    """Alternatives (each a tuple of words: a phrase) of which one must match."""
+
+    alternatives: tuple[tuple[str, ...], ...]
+    tags: frozenset[str] = frozenset()
+
+    def fts(self) -> str:
+        """This clause in FTS5 syntax; every phrase quoted."""
+        parts = [f'"{" ".join(words)}"' for words in self.alternatives]
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+@dataclass(frozen=True)
+class ParsedText:
+    """Clauses of a query text; tag clauses separated from plain ones."""
+
+    clauses: tuple[Clause, ...]
+
+    @property
+    def tag_clauses(self) -> tuple[Clause, ...]:
+        """Clauses that a project can also satisfy by carrying one of their tags."""
+        return tuple(c for c in self.clauses if c.tags)
+
+    @property
+    def plain_clauses(self) -> tuple[Clause, ...]:
+        """Clauses only text can satisfy."""
+        return tuple(c for c in self.clauses if not c.tags)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Every recognised tag, sorted."""
+        return tuple(sorted({t for c in self.clauses for t in c.tags}))
+
+    def fts_all(self) -> str | None:
+        """Every clause must match by text."""
+        return _and(self.clauses)
+
+    def fts_plain(self) -> str | None:
+        """Only the plain clauses (the tag clauses are satisfied by tags)."""
+        return _and(self.plain_clauses)
+
+    def fts_any(self) -> str | None:
+        """Any word of the query: used for highlighting every matched word."""
+        words = {w for c in self.clauses for alt in c.alternatives for w in alt}
+        return " OR ".join(f'"{w}"' for w in sorted(words)) or None
+
+
+def _and(clauses: tuple[Clause, ...]) -> str | None:
+    return " AND ".join(c.fts() for c in clauses) or None
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """Lower-cased word tokens (letters and digits)."""
+    return tuple(w.lower() for w in _WORD.findall(text) if w != "_")
+
+
+def recognise_tag(words: tuple[str, ...], taxonomy: Taxonomy) -> str | None:
+    """The canonical tag these words spell (``natural language processing``), if any."""
+    if not words or len(words) > MAX_TAG_WORDS:
+        return None
+    joined = "-".join(words)
+    for candidate in (joined, f"{joined}s", joined[:-1] if joined.endswith("s") else None):
+        if candidate:
+            canonical = taxonomy.canonical(candidate)
+            if canonical is not None:
+                return canonical
+    return None
+
+
+def _raw_clauses(text: str) -> list[list[tuple[str, ...]]]:
+    """Terms → clauses of alternatives, splitting on a bare uppercase ``OR``."""
+    clauses: list[list[tuple[str, ...]]] = []
+    join_next = False
+    for n, m in enumerate(_TERM.finditer(text)):
+        if n >= MAX_TERMS * 2:
+            break
+        phrase, bare = m.group(1), m.group(2)
+        if bare == "OR":
+            join_next = bool(clauses)
+            continue
+        words = words_of(phrase if phrase is not None else bare)
+        if not words:
+            continue
+        if join_next:
+            clauses[-1].append(words)
+        else:
+            clauses.append([words])
+        join_next = False
+    return clauses[:MAX_TERMS]
+
+
+def parse_text(text: str, taxonomy: Taxonomy) -> ParsedText:
+    """Parse query text and recognise the tags it names."""
+    out: list[Clause] = []
+    raw = _raw_clauses(text)
+    i = 0
+    while i < len(raw):
+        alts = raw[i]
+        if len(alts) == 1 and len(alts[0]) == 1:
+            # A run of single-word clauses may spell a multi-word tag: longest first.
+            j_max = i
+            while j_max + 1 < len(raw) and len(raw[j_max + 1]) == 1 and len(raw[j_max + 1][0]) == 1:
+                j_max += 1
+            found = None
+            for j in range(min(j_max, i + MAX_TAG_WORDS - 1), i - 1, -1):
+                words = tuple(raw[k][0][0] for k in range(i, j + 1))
+                tag = recognise_tag(words, taxonomy)
+                if tag is not None:
+                    found = (j, words, tag)
+                    break
+            if found:
+                j, words, tag = found
+                out.append(Clause((words,), frozenset({tag})))
+                i = j + 1
+                continue
+            out.append(Clause((alts[0],)))
+            i += 1
+            continue
+        tags = {t for t in (recognise_tag(a, taxonomy) for a in alts) if t}
+        out.append(Clause(tuple(alts), frozenset(tags)))
+        i += 1
+    return ParsedText(tuple(out))

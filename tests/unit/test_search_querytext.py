@@ -1,0 +1,60 @@
+"""Query text parsing: safe FTS5 expressions and tag recognition."""
+
+from __future__ import annotations
+
+from tagwise.search.postings import project_postings
+from tagwise.search.querytext import parse_text
+from tagwise.search.types import IndexedProject, SuggestedTag
+
+
+def test_words_are_quoted_and_anded(taxonomy):
+    parsed = parse_text('foo "bar baz" qux*', taxonomy)
+    assert parsed.fts_all() == '"foo" AND "bar baz" AND "qux"'
+    assert not parsed.tags
+
+
+def test_or_joins_alternatives(taxonomy):
+    parsed = parse_text("graph OR network images", taxonomy)
+    assert parsed.fts_all() == '("graph" OR "network") AND "images"'
+
+
+def test_multiword_tag_and_alias_recognised(taxonomy):
+    parsed = parse_text("natural language processing tutorial", taxonomy)
+    assert parsed.tags == ("natural-language-processing",)
+    assert parsed.fts_plain() == '"tutorial"'
+    assert parse_text('"natural language processing" OR nlp', taxonomy).tags == (
+        "natural-language-processing",
+    )
+    assert parse_text("object detection", taxonomy).tags == ("object-detection",)
+    assert parse_text("RL", taxonomy).tags == ("reinforcement-learning",)
+
+
+def test_plural_fallback(toy_taxonomy):
+    assert parse_text("transformer", toy_taxonomy).tags == ("transformers",)
+
+
+def test_empty_and_punctuation_only(taxonomy):
+    assert parse_text("", taxonomy).fts_all() is None
+    assert parse_text("* ( ) - OR", taxonomy).fts_all() is None
+
+
+def test_postings_closure_and_sources(toy_taxonomy):
+    from datetime import datetime
+
+    p = IndexedProject(
+        1,
+        datetime(2020, 1, 1),
+        "t",
+        author_tags=("bert-base", "unknown-tag"),
+        suggested=(SuggestedTag("lm", 0.7), SuggestedTag("transformer", 0.5)),
+    )
+    rows = {(r.tag, r.source): (r.weight, r.direct) for r in project_postings(p, toy_taxonomy)}
+    assert rows == {
+        ("bert", "author"): (1.0, True),
+        ("transformers", "author"): (1.0, False),
+        ("deep-learning", "author"): (1.0, False),
+        ("language-modeling", "suggested"): (0.7, True),
+        ("transformers", "suggested"): (0.5, True),
+        ("natural-language-processing", "suggested"): (0.7, False),
+        ("deep-learning", "suggested"): (0.5, False),
+    }
