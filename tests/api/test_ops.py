@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from api_support import ADMIN_TOKEN, tiny_settings
 from fastapi.testclient import TestClient
 
@@ -31,7 +33,8 @@ def test_a_model_directory_can_be_served(registry_home, tmp_path):
     app = create_app(settings, model_ref=str(registry_home / "exported"))
     with TestClient(app) as c:
         body = c.post("/v1/suggest", json={"title": "transformers for nlp"}).json()
-        assert body["model"] == {"name": "dir", "version": "exported"}
+        assert body["model"]["name"] == "tfidf-linear"
+        assert re.fullmatch(r"exported@[0-9a-f]{8}", body["model"]["version"])
 
 
 def test_unknown_route_and_method_are_problems(client, problem):

@@ -117,7 +117,12 @@ class ModelHolder:
 
     def _load(self) -> Served:
         bundle, version = self._loader(self.ref, self.settings)
-        name = self.settings.tracking.registered_model if self.ref.startswith("models:/") else "dir"
+        if self.ref.startswith("models:/"):
+            name = self.settings.tracking.registered_model
+        else:  # a directory: name the backend, version by the directory and config hash
+            name = bundle.model.name
+            config_hash = str(bundle.info.get("config_hash", ""))[:8]
+            version = f"{version}@{config_hash}" if config_hash else version
         return Served(bundle=bundle, version=version, name=name, ref=self.ref)
 
     def _swap(self, new: Served) -> None:
