@@ -68,6 +68,25 @@ class ModelBundle:
         names = self.labels.labels
         return [[Suggestion(names[j], round(s, 6)) for j, s in row] for row in decided]
 
+    def suggest_scored(
+        self,
+        projects: Sequence[tuple[str, str]],
+        *,
+        k: int | None = None,
+        min_score: float | None = None,
+    ) -> tuple[list[list[Suggestion]], np.ndarray]:
+        """:meth:`suggest` plus each project's top raw score (what drift monitoring logs).
+
+        The top score is taken before the policy, so a project no tag passes for still
+        tells the monitor how confident the model was.
+        """
+        scores = self.scores([project_text(t, d) for t, d in projects])
+        decided = self.policy.decide(scores, k=k, min_score=min_score)
+        names = self.labels.labels
+        rows = [[Suggestion(names[j], round(s, 6)) for j, s in row] for row in decided]
+        top = scores.max(axis=1) if scores.size else np.zeros(len(projects))
+        return rows, top
+
     def suggest(
         self,
         projects: Sequence[tuple[str, str]],

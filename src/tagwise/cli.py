@@ -146,7 +146,7 @@ def predict(
         typer.Option(
             "--input",
             "-i",
-            help='JSONL of {"id","title","description"}',
+            help='JSONL of {"id","title","description"} (Parquet too with --backend ray)',
             exists=True,
             dir_okay=False,
         ),
@@ -159,8 +159,34 @@ def predict(
     ] = None,
     k: Annotated[int | None, typer.Option(min=1, help="Cap on tags per project")] = None,
     config: ConfigOpt = None,
+    backend: Annotated[
+        str, typer.Option(help="local (in-process) or ray (sharded, resumable; --output DIR)")
+    ] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster: auto or ray://...")] = None,
+    shard_size: Annotated[int, typer.Option(min=1, help="Rows per shard (ray)")] = 10_000,
+    workers: Annotated[int, typer.Option(min=1, help="Actors, one model each (ray)")] = 2,
+    output_format: Annotated[
+        str | None, typer.Option(help="Shard format jsonl|parquet (ray; default: the input's)")
+    ] = None,
 ) -> None:
     """Suggest tags for each JSONL line: writes {"id", "tags": [{"tag", "score"}]} best first."""
+    from tagwise.distributed import commands as dist
+
+    dist.check_backend(backend)
+    if backend == "ray":
+        dist.predict(
+            _settings(config),
+            model=model,
+            input_path=input,
+            output=output,
+            shard_size=shard_size,
+            workers=workers,
+            address=address,
+            output_format=output_format,
+            k=k,
+            console=_console(),
+        )
+        return
     from tagwise.loading import load_model
     from tagwise.predict import predict_file
 
@@ -331,18 +357,27 @@ def serve(
     ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request")] = False,
     config: ConfigOpt = None,
+    backend: Annotated[str, typer.Option(help="local (uvicorn) or ray (Ray Serve)")] = "local",
+    replicas: Annotated[int, typer.Option(min=1, help="App replicas (ray)")] = 2,
+    address: Annotated[str | None, typer.Option(help="Ray cluster: auto or ray://...")] = None,
 ) -> None:
     """Run the HTTP API and web UI (uvicorn, one worker); trains a first model if needed."""
     import uvicorn
 
+    from tagwise.distributed import commands as dist
     from tagwise.loading import DEFAULT_MODEL
     from tagwise.serving import create_app
+
+    dist.check_backend(backend)
 
     given = {"host": host, "port": port, "model": model, "watch_interval": watch_interval}
     settings = _settings(config, serving={k: v for k, v in given.items() if v is not None})
     cfg = settings.serving
     if cfg.model == DEFAULT_MODEL and settings.tracking.enabled:
         _ensure_champion(settings, DEFAULT_PROJECTS, DEFAULT_TAGS, _console())
+    if backend == "ray":
+        dist.serve(settings, replicas=replicas, address=address, console=_console())
+        return
     app_ = create_app(settings)
     typer.echo(f"tagwise serving {cfg.model} at http://{cfg.host}:{cfg.port}/", err=True)
     uvicorn.run(
@@ -354,6 +389,24 @@ def serve(
         log_level="info",
         timeout_graceful_shutdown=5,
     )
+
+
+def _register_monitoring() -> None:
+    from tagwise import cli_monitoring
+
+    cli_monitoring.register(app)
+
+
+_register_monitoring()
+
+
+def _register_search() -> None:
+    from tagwise import cli_search
+
+    cli_search.register(app)
+
+
+_register_search()
 
 
 def main() -> None:

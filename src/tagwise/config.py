@@ -36,6 +36,9 @@ class SplitConfig(_Section):
     val_size: float = Field(0.15, gt=0, lt=1)
     test_size: float = Field(0.15, gt=0, lt=1)
     temporal_cutoff: datetime = Field(datetime(2020, 6, 1), description="Temporal check date")
+    method: Literal["iterative", "temporal"] = Field(
+        "iterative", description="temporal = train on the oldest, validate/test on newer"
+    )
 
 
 class ModelConfig(_Section):
@@ -77,6 +80,9 @@ class GateConfig(_Section):
     """Promotion gate: what a challenger must show to become champion."""
 
     f1_tolerance: float = Field(0.01, ge=0, description="Allowed drop in test micro-F1")
+    behavioural_tolerance: float = Field(
+        0.0, ge=0, le=1, description="Allowed drop in the behavioural pass rate"
+    )
     p99_latency_ms: float = Field(
         30.0, gt=0, description="Single-prediction p99 budget (fast enough to show while typing)"
     )
@@ -106,6 +112,35 @@ class ServingConfig(_Section):
     max_feedback_tags: int = Field(100, ge=1, description="Per suggested/accepted/added list")
 
 
+class MonitoringConfig(_Section):
+    """Prediction log, drift windows, alerts and retraining (see docs/monitoring.md)."""
+
+    log_predictions: bool = Field(True, description="Write every suggestion to the log")
+    retention_days: float = Field(90.0, gt=0, description="Logged predictions older are pruned")
+    max_rows: int = Field(1_000_000, ge=1, description="At most this many logged predictions")
+    flush_ms: float = Field(100.0, gt=0, description="Log writer commits at least this often")
+    batch_rows: int = Field(500, ge=1, description="... or after this many queued rows")
+    window: str = Field("7d", pattern=r"^\d+[dw]$", description="Drift window: 1d, 7d, 2w")
+    min_window: int = Field(20, ge=5, description="Windows with fewer predictions are skipped")
+    family_alpha: float = Field(0.05, gt=0, lt=1, description="Bonferroni family error rate")
+    domain_auc: float = Field(0.70, gt=0.5, le=1)
+    f1_drop: float = Field(0.05, ge=0, le=1)
+    webhook_url: str | None = Field(None, description="POST alerts here (JSON); unset = off")
+    webhook_timeout: float = Field(5.0, gt=0)
+    recent_days: int = Field(7, ge=1, description="Retrain: the most recent labelled window")
+
+
+class SearchConfig(_Section):
+    """The catalogue search index (``<home>/search.db``) and what it is first built from."""
+
+    catalogue: Path = Field(
+        Path("datasets/projects.json"),
+        description="Projects indexed on first start when no index exists",
+    )
+    tags: Path = Field(Path("datasets/tags.json"), description="Vocabulary when no model is served")
+    path: Path | None = Field(None, description="Default: <home>/search.db")
+
+
 class Settings(BaseSettings):
     """Everything tagwise needs to know, in one typed object."""
 
@@ -123,6 +158,8 @@ class Settings(BaseSettings):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the feedback store; default sqlite <home>/tagwise.db"
     )

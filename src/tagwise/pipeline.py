@@ -106,6 +106,10 @@ def prepare_dataset(result: LoadResult, taxonomy: Taxonomy, settings: Settings) 
 def make_split(prepared: Prepared, settings: Settings) -> Split:
     """Iterative stratification (multi-label) or stratified (single-label)."""
     s = settings.split
+    if s.method == "temporal":
+        from tagwise.split import temporal_holdout
+
+        return temporal_holdout(prepared.dates, val_size=s.val_size, test_size=s.test_size)
     if prepared.mode == "single":
         return stratified_split(
             prepared.Y.argmax(axis=1),
@@ -190,10 +194,11 @@ def measure_latency(
     machine must not decide a promotion.
     """
     p50s, p99s = [], []
-    for _ in range(repeats):
+    for r in range(repeats):
         samples = []
         for i in range(n):
-            text = texts[i % len(texts)]
+            # a text never seen before: models that cache embeddings must pay for them here
+            text = f"{texts[i % len(texts)]} ({r}.{i})"
             t0 = time.perf_counter()
             bundle.suggest([(text, "")])
             samples.append((time.perf_counter() - t0) * 1000)
@@ -502,6 +507,7 @@ def promote(settings: Settings, version: int, *, tracker=None, force: bool = Fal
         champion_metrics(tracker) if current not in (None, version) else None,
         f1_tolerance=settings.gate.f1_tolerance,
         p99_latency_ms=settings.gate.p99_latency_ms,
+        behavioural_tolerance=settings.gate.behavioural_tolerance,
     )
     if force and not decision.promote:
         decision = replace(

@@ -24,6 +24,7 @@ def gate(
     *,
     f1_tolerance: float,
     p99_latency_ms: float,
+    behavioural_tolerance: float = 0.0,
 ) -> GateDecision:
     """Compare test micro-F1, behavioural pass rate and p99 latency.
 
@@ -55,7 +56,7 @@ def gate(
             f"micro-F1 {f1_new:.4f} worse than champion {f1_old:.4f} by more than {f1_tolerance}"
         )
     b_new, b_old = challenger["behavioural_pass_rate"], champion.get("behavioural_pass_rate", 0.0)
-    if b_new >= b_old:
+    if b_new >= b_old - behavioural_tolerance:
         reasons.append(f"behavioural pass rate {b_new:.3f} ≥ champion {b_old:.3f}")
     else:
         ok = False

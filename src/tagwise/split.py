@@ -96,6 +96,26 @@ def temporal_split(dates: Sequence[datetime], cutoff: datetime, *, val_size: flo
     return Split(train=np.sort(before[:-n_val]), val=np.sort(before[-n_val:]), test=np.sort(after))
 
 
+def temporal_holdout(
+    dates: Sequence[datetime], *, val_size: float = 0.15, test_size: float = 0.15
+) -> Split:
+    """Oldest projects train, the next ones validate, the newest test (time order).
+
+    For monitoring: the drift reference is built from validation, and a validation set
+    *later* than the training data shows the novelty (new words, lower scores) that
+    live traffic has too; a random validation set makes every live window look drifted.
+    """
+    if not 0 < val_size + test_size < 1:
+        raise ConfigError(f"val_size + test_size = {val_size + test_size} must be in (0, 1)")
+    order = np.argsort(np.array([d.timestamp() for d in dates]), kind="stable")
+    n = len(order)
+    n_test, n_val = max(1, round(n * test_size)), max(1, round(n * val_size))
+    if n - n_test - n_val < 2:
+        raise ConfigError(f"{n} projects are too few for a temporal train/val/test split")
+    train, val, test = np.split(order, [n - n_test - n_val, n - n_test])
+    return Split(train=np.sort(train), val=np.sort(val), test=np.sort(test))
+
+
 def kfold_indices(Y: np.ndarray, *, n_splits: int = 5, seed: int = 42) -> list[tuple]:
     """Multi-label stratified k-fold (train_idx, val_idx) pairs, for tuning on train+val."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold

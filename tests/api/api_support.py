@@ -21,6 +21,7 @@ def tiny_settings(home: Path, **overrides) -> Settings:
         eval={"n_boot": 50, "temporal": False},
         gate={"p99_latency_ms": 1000.0},  # the tests must not depend on machine load
         serving=serving,
+        search={"catalogue": TINY, **overrides.pop("search", {})},  # index the tiny corpus
         **overrides,
     )
 

@@ -31,9 +31,10 @@ MAX_EXAMPLES = int(os.environ.get("TAGWISE_FUZZ_EXAMPLES", "20"))
 AUTH = {"authorization": f"Bearer {ADMIN_TOKEN}"}
 REJECTION_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422"]
 """Schemathesis' defaults plus 413, our documented answer to a batch over the limit."""
-SEMANTIC_422 = {"/v1/feedback"}
-"""Schema-valid feedback may still name tags outside the vocabulary: a documented 422
-that no schema can express (the vocabulary belongs to the served model and hot-swaps)."""
+SEMANTIC_422 = {"/v1/feedback", "/v1/search"}
+"""Schema-valid feedback or search may still name tags outside the vocabulary (or a
+``from`` after ``to``): a documented 422 that no schema can express (the vocabulary
+belongs to the served model and hot-swaps)."""
 
 
 @pytest.fixture(scope="module")

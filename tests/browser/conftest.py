@@ -135,6 +135,7 @@ def live_server(tmp_path_factory, trained_model) -> Iterator[LiveServer]:
         "TAGWISE_HOME": str(home),
         "PYTHONUNBUFFERED": "1",
         "HF_HUB_OFFLINE": "1",
+        "TAGWISE_SEARCH__CATALOGUE": str(ROOT / "tests" / "data" / "projects_tiny.json"),
     }
     env.pop("TAGWISE_DATABASE_URL", None)
     log_path = home / "server.log"

@@ -56,6 +56,7 @@ class ReportData:
     data_summary: dict | None = None
     notes: list[str] = field(default_factory=list)
     single_label: dict | None = None
+    ece: float | None = None  # set -> a calibration section with the reliability diagram
 
 
 # ---------------------------------------------------------------------------- plots
@@ -102,6 +103,28 @@ def _pr_plot(
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left")
+    return figure_data_uri(fig)
+
+
+def _reliability_plot(Y_true: np.ndarray | None, scores: np.ndarray | None) -> str | None:
+    """Reliability diagram of the test scores (every (doc, tag) pair), with the ECE."""
+    if Y_true is None or scores is None or np.asarray(scores).size == 0:
+        return None
+    from tagwise.evaluate.calibration import expected_calibration_error, reliability
+
+    rel = reliability(Y_true, scores)
+    ok = rel.count > 0
+    fig = new_figure(4.5, 4)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color="#999", ls="--", lw=1, label="perfectly calibrated")
+    ax.plot(rel.mean_score[ok], rel.frac_positive[ok], "o-", color="#4c72b0", label="test")
+    ax.set_xlabel("mean score in bin")
+    ax.set_ylabel("fraction with the tag")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"ECE {expected_calibration_error(Y_true, scores):.3f}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
     return figure_data_uri(fig)
 
 
@@ -216,6 +239,13 @@ tuned on validation.{% endif %}</p>
 </div>
 {% endif %}
 
+{% if plots.reliability %}
+<h2>Calibration (test)</h2>
+<p>Expected calibration error <strong>{{ fmt(d.ece) }}</strong> (15 equal-width bins over
+every (project, tag) pair): of the pairs scored about 0.7, about 70 % should carry the tag.</p>
+<img alt="reliability diagram (calibration)" src="{{ plots.reliability }}">
+{% endif %}
+
 {% if d.per_tag %}
 <h2>Per tag (test)</h2>
 {% if plots.per_tag %}<img alt="per-tag F1" src="{{ plots.per_tag }}">{% endif %}
@@ -285,6 +315,9 @@ def render_report(data: ReportData) -> str:
         "pr": _pr_plot(data.Y_true, data.scores, data.threshold),
         "threshold": _threshold_plot(data.thresholds_grid, data.val_f1_curve, data.threshold),
         "confusion": _confusion_plot(data.single_label),
+        "reliability": (
+            _reliability_plot(data.Y_true, data.scores) if data.ece is not None else None
+        ),
     }
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(_TEMPLATE)

@@ -90,10 +90,13 @@ class FeedbackStore:
         Base.metadata.create_all(self.engine)
         return self
 
-    def add(self, record: FeedbackRecord) -> int:
-        """Store one record; returns its id once the commit is durable."""
+    def add(self, record: FeedbackRecord, *, created: datetime | None = None) -> int:
+        """Store one record; returns its id once the commit is durable.
+
+        ``created`` comes from the app's clock (a replay stamps historical times).
+        """
         row = FeedbackRow(
-            created=datetime.now(UTC),
+            created=created or datetime.now(UTC),
             project_id=record.project_id,
             title=record.title,
             description=record.description,
@@ -118,6 +121,22 @@ class FeedbackStore:
         """Every stored id (for checks and exports)."""
         with Session(self.engine) as session:
             return set(session.scalars(select(FeedbackRow.id)))
+
+    def verdicts(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """``created, suggested, accepted, added`` of the newest ``limit`` records (all if None).
+
+        Only the columns the impact statistics need: titles and descriptions stay in the
+        database.
+        """
+        cols = (FeedbackRow.created, FeedbackRow.suggested, FeedbackRow.accepted, FeedbackRow.added)
+        query = select(*cols).order_by(FeedbackRow.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with Session(self.engine) as session:
+            return [
+                {"created": c, "suggested": s, "accepted": a, "added": d}
+                for c, s, a, d in session.execute(query)
+            ]
 
     def count(self) -> int:
         """How many records are stored."""

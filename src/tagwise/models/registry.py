@@ -18,6 +18,10 @@ BACKENDS: dict[str, tuple[str, str, str | None]] = {
     "prior": ("tagwise.models.baselines", "PriorModel", None),
     "rules": ("tagwise.models.baselines", "RulesModel", None),
     "tfidf-linear": ("tagwise.models.tfidf_linear", "TfidfLinearModel", None),
+    "embedding": ("tagwise.models.embedding", "EmbeddingLinearModel", "embeddings"),
+    "knn": ("tagwise.models.knn", "KnnModel", "embeddings"),
+    "ensemble": ("tagwise.models.ensemble", "EnsembleModel", None),
+    "vocab-match": ("tagwise.models.lexical", "VocabMatchModel", None),
 }
 
 

@@ -185,7 +185,17 @@ class Window:
     texts: tuple[str, ...]
     suggested: tuple[tuple[str, ...], ...]
     top_scores: tuple[float, ...]
-    final: tuple[tuple[str, ...], ...] | None = None  # None when no feedback yet
+    # None when no feedback yet; a None *entry* = that project has no feedback (yet):
+    # labels arrive late, so performance uses only the projects that have them.
+    final: tuple[tuple[str, ...] | None, ...] | None = None
+
+    def labelled(self) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+        """``(suggested, final)`` of the projects that have feedback."""
+        if self.final is None:
+            return ()
+        return tuple(
+            (s, f) for s, f in zip(self.suggested, self.final, strict=True) if f is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -256,7 +266,9 @@ def check_window(
     """Run every drift test on one window."""
     from scipy.stats import ks_2samp, mannwhitneyu
 
-    n_p_tests = 4 + 2 * (window.final is not None)  # 2 KS, MW, chi2 (+ label, F1)
+    pairs = window.labelled()
+    with_labels = len(pairs) >= thresholds.min_window
+    n_p_tests = 4 + 2 * with_labels  # 2 KS, MW, chi2 (+ label, F1)
     alpha = thresholds.family_alpha / n_p_tests
     lengths = np.array([len(words(t)) for t in window.texts], dtype=float)
     tests: list[DriftTest] = []
@@ -310,17 +322,18 @@ def check_window(
         )
     )
     performance: dict[str, float] = {}
-    if window.final is not None:
+    if with_labels:
+        suggested = [s for s, _ in pairs]
+        final = [f for _, f in pairs]
         stat, p = chi2_counts(
-            reference.label_counts, dict(Counter(t for row in window.final for t in row))
+            reference.label_counts, dict(Counter(t for row in final for t in row))
         )
         tests.append(DriftTest("label_chi2", stat, alpha, p < alpha, p))
-        performance = suggestion_quality(window.suggested, window.final)
+        performance = suggestion_quality(suggested, final)
+        performance["n_labelled"] = float(len(pairs))
         ref_f1 = reference.performance.get("f1", 0.0)
         drop = ref_f1 - performance["f1"]
-        p_drop = _p_not_below(
-            reference.feedback_counts, _counts(window.suggested, window.final), seed=seed
-        )
+        p_drop = _p_not_below(reference.feedback_counts, _counts(suggested, final), seed=seed)
         tests.append(
             DriftTest(
                 "performance_f1_drop",

@@ -6,9 +6,22 @@ loaded, and in Python when the cache is patched; both follow ``weights``.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from tagwise.search.weights import RankingWeights
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def format_date(value: datetime) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` with a four-digit year (``strftime("%Y")`` gives ``31`` for
+    the year 31 on glibc, which then does not parse back)."""
+    return value.isoformat(sep=" ", timespec="seconds")
+
+
+def parse_date(text: str) -> datetime:
+    """The inverse of :func:`format_date`."""
+    return datetime.fromisoformat(text)
 
 
 def evidence_sql(alias: str = "pt") -> str:

@@ -173,8 +173,13 @@ class TagCache:
         parts = sorted((self.best_of(g) for g in groups), key=lambda p: len(p[0]))
         rows, score = parts[0]
         for r, e in parts[1:]:
-            rows, i, j = np.intersect1d(rows, r, assume_unique=True, return_indices=True)
-            score = score[i] + e[j]
+            if len(rows) == 0 or len(r) == 0:
+                return _EMPTY_ROWS, _EMPTY_EV
+            # both sorted and unique: a binary search of the smaller in the larger is
+            # O(a log b) and about twice as fast as ``intersect1d`` (which sorts a + b)
+            pos = np.minimum(np.searchsorted(r, rows), len(r) - 1)
+            hit = r[pos] == rows
+            rows, score = rows[hit], score[hit] + e[pos[hit]]
         return rows, score
 
     def any_of(self, tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,16 @@ from fastapi.staticfiles import StaticFiles
 from tagwise import __version__
 from tagwise.config import Settings
 from tagwise.feedback import FeedbackStore
-from tagwise.serving import routes_catalog, routes_feedback, routes_ops, routes_suggest
+from tagwise.monitoring.predictions import Clock, PredictionLog, utc_now
+from tagwise.serving import (
+    routes_catalog,
+    routes_feedback,
+    routes_impact,
+    routes_monitoring,
+    routes_ops,
+    routes_search,
+    routes_suggest,
+)
 from tagwise.serving.guard import RequestGuard
 from tagwise.serving.holder import ModelHolder, Served
 from tagwise.serving.metrics import MetricsMiddleware, ServingMetrics
@@ -35,11 +44,19 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(
-    settings: Settings, *, model_ref: str | None = None, store: FeedbackStore | None = None
+    settings: Settings,
+    *,
+    model_ref: str | None = None,
+    store: FeedbackStore | None = None,
+    clock: Clock = utc_now,
 ) -> FastAPI:
-    """Build the app for ``settings``; ``model_ref`` overrides ``serving.model``."""
+    """Build the app for ``settings``; ``model_ref`` overrides ``serving.model``.
+
+    ``clock`` stamps logged predictions and feedback (a replay passes historical times).
+    """
     cfg = settings.serving
     metrics = ServingMetrics()
+    metrics.registry.register(routes_monitoring.MonitoringCollector(settings))
 
     def on_swap(served: Served) -> None:
         metrics.set_model(served.name, served.version)
@@ -52,6 +69,11 @@ def create_app(
         app.state.store = store or await asyncio.to_thread(
             lambda: FeedbackStore.from_url(settings.db_url).create()
         )
+        app.state.predictions = None
+        if settings.monitoring.log_predictions:
+            app.state.predictions = await asyncio.to_thread(
+                lambda: _prediction_log(app.state.store, settings, clock)
+            )
         try:
             await holder.reload()
         except Exception as exc:
@@ -67,6 +89,8 @@ def create_app(
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
+            if app.state.predictions is not None:
+                await asyncio.to_thread(app.state.predictions.close)  # flushes the queue
             if store is None:
                 app.state.store.close()
 
@@ -83,17 +107,39 @@ def create_app(
     app.state.settings = settings
     app.state.holder = holder
     app.state.metrics = metrics
+    app.state.clock = clock
+    app.state.predictions = None
 
     models = request_models(cfg)
     app.include_router(routes_suggest.build_router(models))
     app.include_router(routes_feedback.build_router(models))
     app.include_router(routes_catalog.build_router())
     app.include_router(routes_ops.build_router())
+    app.include_router(routes_monitoring.build_router())
+    app.include_router(routes_search.build_router(settings))  # opens/builds the index
+    app.include_router(routes_impact.build_router())
     _mount_ui(app)
     install_problem_handlers(app, max_batch=cfg.max_batch)
     app.add_middleware(RequestGuard, max_body_bytes=cfg.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+def _prediction_log(store: FeedbackStore, settings: Settings, clock: Clock) -> PredictionLog:
+    """The prediction log on the feedback store's database, writer thread started."""
+    m = settings.monitoring
+    return (
+        PredictionLog(
+            store.engine,
+            flush_ms=m.flush_ms,
+            batch_rows=m.batch_rows,
+            retention_days=m.retention_days,
+            max_rows=m.max_rows,
+            clock=clock,
+        )
+        .create()
+        .start()
+    )
 
 
 def _mount_ui(app: FastAPI) -> None:

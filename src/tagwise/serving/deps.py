@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 
 from tagwise.config import Settings
 from tagwise.feedback import FeedbackStore
+from tagwise.search import CatalogueIndex
 from tagwise.serving.holder import ModelHolder, Served
 from tagwise.serving.metrics import ServingMetrics
 
@@ -41,8 +42,31 @@ def get_metrics(request: Request) -> ServingMetrics:
     return request.app.state.metrics
 
 
+def get_predictions(request: Request):
+    """The prediction log (:class:`tagwise.monitoring.predictions.PredictionLog`) or None."""
+    return getattr(request.app.state, "predictions", None)
+
+
+def get_clock(request: Request):
+    """The app's clock (UTC now unless a replay injected one)."""
+    return request.app.state.clock
+
+
+def get_index(request: Request):
+    """The catalogue index (:class:`tagwise.search.CatalogueIndex`); 503 until it is ready."""
+    from tagwise.serving.search_state import SearchNotReady
+
+    state = getattr(request.app.state, "search", None)
+    if state is None:
+        raise SearchNotReady("the search index is not open (the app has not started)")
+    return state.get()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 ServedDep = Annotated[Served, Depends(get_served)]
 StoreDep = Annotated[FeedbackStore, Depends(get_store)]
 MetricsDep = Annotated[ServingMetrics, Depends(get_metrics)]
+PredictionsDep = Annotated[object | None, Depends(get_predictions)]
+ClockDep = Annotated[object, Depends(get_clock)]
+IndexDep = Annotated[CatalogueIndex, Depends(get_index)]

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from tagwise.feedback import FeedbackRecord, canonical_tags
-from tagwise.serving.deps import MetricsDep, ServedDep, StoreDep
+from tagwise.serving.deps import ClockDep, MetricsDep, PredictionsDep, ServedDep, StoreDep
 from tagwise.serving.problems import CLIENT_ERRORS, NOT_READY
 from tagwise.serving.schemas import FeedbackCreated, RequestModels
 
@@ -24,8 +24,13 @@ def build_router(models: RequestModels) -> APIRouter:
         "The 201 is sent only after the record is committed durably.",
     )
     def post_feedback(
-        body: FeedbackRequest, served: ServedDep, store: StoreDep, metrics: MetricsDep
-    ):  # type: ignore[valid-type]
+        body: FeedbackRequest,  # type: ignore[valid-type]
+        served: ServedDep,
+        store: StoreDep,
+        metrics: MetricsDep,
+        predictions: PredictionsDep,
+        clock: ClockDep,
+    ):
         bundle = served.bundle
         tags = canonical_tags(
             bundle.taxonomy,
@@ -41,7 +46,9 @@ def build_router(models: RequestModels) -> APIRouter:
             project_id=body.project_id,
             model_version=served.version,
         )
-        new_id = store.add(record)
+        new_id = store.add(record, created=clock())
+        if predictions is not None and body.prediction_id:
+            predictions.link(body.prediction_id, new_id)  # also linkable later by digest
         metrics.feedback.inc()
         return FeedbackCreated(id=new_id)
 

@@ -1,10 +1,15 @@
-"""POST /v1/suggest and /v1/suggest/batch: the one serving path, ``bundle.suggest``."""
+"""POST /v1/suggest and /v1/suggest/batch: the one serving path, ``bundle.suggest``.
+
+Each answered project is queued on the prediction log (when on); the queue put is the
+only cost on the request path — the writer thread commits in batches.
+"""
 
 import time
 
 from fastapi import APIRouter
 
-from tagwise.serving.deps import MetricsDep, ServedDep
+from tagwise.monitoring.predictions import Prediction, new_prediction_id
+from tagwise.serving.deps import ClockDep, MetricsDep, PredictionsDep, ServedDep
 from tagwise.serving.problems import CLIENT_ERRORS, NOT_READY
 from tagwise.serving.schemas import BatchResponse, RequestModels, SuggestResponse
 from tagwise.serving.views import model_ref, tag_scores
@@ -18,16 +23,25 @@ def build_router(models: RequestModels) -> APIRouter:
 
     # ``async def``: one TF-IDF suggestion is ~1–2 ms of CPU, cheaper than a thread hop.
     @router.post("/suggest", response_model=SuggestResponse, summary="Suggest tags for a project")
-    async def suggest(body: SuggestRequest, served: ServedDep, metrics: MetricsDep):  # type: ignore[valid-type]
+    async def suggest(
+        body: SuggestRequest,  # type: ignore[valid-type]
+        served: ServedDep,
+        metrics: MetricsDep,
+        predictions: PredictionsDep,
+        clock: ClockDep,
+    ):
         start = time.perf_counter()
-        rows = served.bundle.suggest(
+        rows, top = served.bundle.suggest_scored(
             [(body.title, body.description)], k=body.k, min_score=body.min_score
         )
         metrics.observe_suggestions("suggest", rows)
+        took_ms = (time.perf_counter() - start) * 1000
+        ids = _log(predictions, clock, served, [(body.title, body.description)], rows, top, took_ms)
         return SuggestResponse(
             tags=tag_scores(rows[0]),
             model=model_ref(served),
-            took_ms=(time.perf_counter() - start) * 1000,
+            took_ms=took_ms,
+            prediction_id=ids[0] if ids else None,
         )
 
     # plain ``def``: a 1000-item batch takes long enough to belong in the threadpool.
@@ -37,16 +51,48 @@ def build_router(models: RequestModels) -> APIRouter:
         summary="Suggest tags for many projects",
         description="Up to `serving.max_batch` items; a larger batch gets 413.",
     )
-    def suggest_batch(body: BatchRequest, served: ServedDep, metrics: MetricsDep):  # type: ignore[valid-type]
+    def suggest_batch(
+        body: BatchRequest,  # type: ignore[valid-type]
+        served: ServedDep,
+        metrics: MetricsDep,
+        predictions: PredictionsDep,
+        clock: ClockDep,
+    ):
         start = time.perf_counter()
-        rows = served.bundle.suggest(
-            [(p.title, p.description) for p in body.items], k=body.k, min_score=body.min_score
-        )
+        projects = [(p.title, p.description) for p in body.items]
+        rows, top = served.bundle.suggest_scored(projects, k=body.k, min_score=body.min_score)
         metrics.observe_suggestions("batch", rows)
+        took_ms = (time.perf_counter() - start) * 1000
+        ids = _log(predictions, clock, served, projects, rows, top, took_ms / len(projects))
         return BatchResponse(
             results=[tag_scores(r) for r in rows],
             model=model_ref(served),
-            took_ms=(time.perf_counter() - start) * 1000,
+            took_ms=took_ms,
+            prediction_ids=ids,
         )
 
     return router
+
+
+def _log(predictions, clock, served, projects, rows, top, latency_ms) -> list[str] | None:
+    """Queue one log row per answered project; returns their ids (None when logging is off)."""
+    if predictions is None:
+        return None
+    now = clock()
+    ids = []
+    for (title, description), row, score in zip(projects, rows, top, strict=True):
+        pid = new_prediction_id()
+        predictions.record(
+            Prediction(
+                id=pid,
+                created=now,
+                title=title,
+                description=description,
+                tags=tuple((s.tag, s.score) for s in row),
+                top_score=float(score),
+                model_version=served.version,
+                latency_ms=latency_ms,
+            )
+        )
+        ids.append(pid)
+    return ids

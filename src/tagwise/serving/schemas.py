@@ -46,6 +46,9 @@ class SuggestResponse(BaseModel):
     tags: list[TagScore]
     model: ModelRef
     took_ms: float = Field(ge=0, description="Server time spent on this request")
+    prediction_id: str | None = Field(
+        None, description="Id of the logged prediction; send it back with the feedback"
+    )
 
 
 class BatchResponse(BaseModel):
@@ -54,6 +57,7 @@ class BatchResponse(BaseModel):
     results: list[list[TagScore]]
     model: ModelRef
     took_ms: float = Field(ge=0)
+    prediction_ids: list[str] | None = Field(None, description="Logged prediction per item")
 
 
 class LabelEntry(BaseModel):
@@ -229,5 +233,9 @@ def request_models(cfg: ServingConfig) -> RequestModels:
         suggested: TagList = Field(default_factory=list)
         accepted: TagList = Field(default_factory=list)
         added: TagList = Field(default_factory=list)
+        prediction_id: (
+            Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+            | None
+        ) = Field(None, description="The `prediction_id` of the suggestion this answers")
 
     return RequestModels(Project, SuggestRequest, BatchRequest, FeedbackRequest)

@@ -208,6 +208,7 @@
       state.applied = seq;
       state.shown = (body.tags || []).map(function (t) { return { tag: t.tag, score: Number(t.score) }; });
       state.shown.forEach(function (t) { state.scores.set(t.tag, t.score); });
+      state.predictionId = body.prediction_id || null;   // links the feedback to this suggestion
       showModel(body.model, body.took_ms);
       delete el.suggestions.dataset.stale;
       clearFieldErrors();
@@ -540,6 +541,7 @@
       accepted: shown.filter(function (t) { return state.accepted.has(t.tag); }).map(function (t) { return t.tag; }),
       added: state.added.slice(),
     };
+    if (state.predictionId) payload.prediction_id = state.predictionId;
     state.submitting = true;
     el.submit.disabled = true;
     el.submit.setAttribute("aria-busy", "true");

@@ -1,0 +1,330 @@
+"""Quality benchmark (issue 5): the champion beside the TF-IDF baseline, measured.
+
+Usage: python benchmarks/quality.py [--config configs/champion.yaml] [--write docs/benchmarks.md]
+       [--ablation] [--skip-single]
+
+On label protocol P1 (bundled data, `tagwise train` split) and on the temporal split:
+micro-F1 with its bootstrap 95% CI, the other P1 metrics, expected calibration error,
+single-suggestion latency (p50/p99, one torch thread) and training time from scratch.
+Also: long-tail recall@10 (tags below min_freq, few-shot prototypes from train+val),
+single-label mode on categories.csv (weighted F1 with CI), and with --ablation a
+cross-validated ablation on train+val only (the numbers the choices were made on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import header, pin_threads, replace_section
+
+ROOT = Path(__file__).resolve().parents[1]
+TITLE = "Quality"
+PROJECTS, TAGS = ROOT / "datasets" / "projects.json", ROOT / "datasets" / "tags.json"
+CATEGORIES = ROOT / "datasets" / "categories.csv"
+
+
+def _latency(bundle, projects, n: int = 400, passes: int = 3) -> dict[str, float]:
+    """Single-suggestion latency over fresh texts (never cached), median of ``passes``."""
+    import os
+
+    import numpy as np
+
+    pairs = [(p.title, p.description) for p in projects]
+    for pair in pairs[:30]:
+        bundle.suggest([pair])  # warm-up
+    p50s, p99s = [], []
+    for rep in range(passes):
+        samples = []
+        for i in range(n):
+            title, description = pairs[i % len(pairs)]
+            pair = (f"{title} #{rep}-{i}", description)  # a new text: no embedding cache hit
+            t0 = time.perf_counter()
+            bundle.suggest([pair])
+            samples.append((time.perf_counter() - t0) * 1000)
+        p50s.append(float(np.percentile(samples, 50)))
+        p99s.append(float(np.percentile(samples, 99)))
+    return {
+        "p50_ms": float(np.median(p50s)),
+        "p99_ms": float(np.median(p99s)),
+        "p99_min": min(p99s),
+        "load": os.getloadavg()[0],
+    }
+
+
+def _single_ci(y_true, y_pred, labels, n_boot: int = 1000, seed: int = 42):
+    import numpy as np
+
+    from tagwise.evaluate import single_label_metrics
+
+    rng = np.random.default_rng(seed)
+    point = single_label_metrics(y_true, y_pred, labels)
+    boots = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y_true), len(y_true))
+        boots.append(single_label_metrics(y_true[idx], y_pred[idx], labels)["weighted_f1"])
+    lo, hi = np.quantile(boots, [0.025, 0.975])
+    return point, float(lo), float(hi)
+
+
+def _single_cv(backend, params, prepared, split, taxonomy, settings) -> float:
+    """Weighted F1 of out-of-fold predictions, 5-fold stratified CV on train+val only."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    from tagwise.evaluate import single_label_metrics
+    from tagwise.models.base import FitContext
+    from tagwise.models.registry import create_model
+
+    rows = np.concatenate([split.train, split.val])
+    texts = [prepared.texts[i] for i in rows]
+    Y = prepared.Y[rows]
+    y = Y.argmax(axis=1)
+    ctx = FitContext(labels=prepared.labels, taxonomy=taxonomy, mode="single", seed=settings.seed)
+    pred = np.zeros(len(rows), dtype=int)
+    folds = StratifiedKFold(5, shuffle=True, random_state=settings.seed).split(rows, y)
+    for tr, va in folds:
+        model = create_model(backend, params).fit([texts[i] for i in tr], Y[tr], ctx)
+        pred[va] = model.predict_proba([texts[i] for i in va]).argmax(axis=1)
+    return single_label_metrics(y, pred, list(prepared.labels.labels))["weighted_f1"]
+
+
+def _row(name, ev, ece=None, extra="") -> str:
+    m, ci = ev.metrics, ev.ci
+    ece_s = f"{ece:.3f}" if ece is not None else "–"
+    return (
+        f"| {name} | **{m['micro_f1']:.3f}** | {ci[1]:.3f}–{ci[2]:.3f} | "
+        f"{m['micro_precision']:.3f} | {m['micro_recall']:.3f} | {m['macro_f1']:.3f} | "
+        f"{m['p_at_1']:.3f} | {m['ndcg_at_5']:.3f} | {ev.bundle.policy.threshold:.2f} | "
+        f"{ece_s} |{extra}"
+    )
+
+
+def _tail(prepared, split, result, taxonomy, settings) -> dict:
+    """Recall@10 of tags below min_freq on test; few-shot prototypes from train+val only."""
+    import numpy as np
+
+    from tagwise.models.zeroshot import TailScorer, tail_recall_at_k
+
+    by_id = {p.id: p for p in result.dataset.projects}
+    closure = [taxonomy.closure(by_id[i].tags) for i in prepared.ids]
+    head = set(prepared.labels.labels)
+    fit_rows = np.concatenate([split.train, split.val])
+    test_texts = [prepared.texts[i] for i in split.test]
+    test_sets = [closure[i] - head for i in split.test]
+    out = {}
+    zero = TailScorer().fit(taxonomy, head)
+    out["zero"] = tail_recall_at_k(zero, test_texts, test_sets, k=10)
+    few = TailScorer().fit(
+        taxonomy,
+        head,
+        [prepared.texts[i] for i in fit_rows],
+        [closure[i] - head for i in fit_rows],
+    )
+    out["few"] = tail_recall_at_k(few, test_texts, test_sets, k=10)
+    return out
+
+
+def _ablation(prepared, split, taxonomy, settings) -> list[tuple[str, float, float]]:
+    """5-fold CV on train+val: member OOF scores once, then each combination (stacked)."""
+    import numpy as np
+
+    from tagwise.models.base import FitContext
+    from tagwise.models.ensemble import EnsembleModel
+    from tagwise.models.registry import create_model
+    from tagwise.policy import DecisionPolicy, label_parents, tune_policy
+    from tagwise.split import kfold_indices
+
+    rows = np.concatenate([split.train, split.val])
+    texts = [prepared.texts[i] for i in rows]
+    Y = prepared.Y[rows]
+    ctx = FitContext(labels=prepared.labels, taxonomy=taxonomy, seed=settings.seed)
+    members = {
+        "tfidf": ("tfidf-linear", {}, "logit"),
+        "emb-lr": ("embedding", {}, "logit"),
+        "knn": ("knn", {}, "identity"),
+        "rules": ("rules", {}, "identity"),
+        "vocab-match": ("vocab-match", {}, "identity"),
+    }
+    folds = kfold_indices(Y, n_splits=5, seed=settings.seed)
+    oof = {k: np.zeros(Y.shape) for k in members}
+    for tr, va in folds:
+        for key, (backend, params, _) in members.items():
+            model = create_model(backend, params).fit([texts[i] for i in tr], Y[tr], ctx)
+            oof[key][va] = model.predict_proba([texts[i] for i in va])
+    base = DecisionPolicy(parents=label_parents(prepared.labels, taxonomy))
+
+    def score(S):
+        policy, curve = tune_policy(base, S, Y)
+        return max(curve), policy.threshold
+
+    def stacked(keys):
+        spec = [{"backend": members[k][0], "link": members[k][2]} for k in keys]
+        ens = EnsembleModel(members=spec)
+        out = np.zeros(Y.shape)
+        for tr, va in kfold_indices(Y, n_splits=5, seed=settings.seed + 1):
+            ens._fit_combiner([oof[k][tr] for k in keys], Y[tr], settings.seed)
+            out[va] = ens.combine([oof[k][va] for k in keys])
+        return out
+
+    table = [(f"{k} alone", *score(oof[k])) for k in members]
+    mean3 = (oof["tfidf"] + oof["emb-lr"] + oof["knn"]) / 3
+    table.append(("mean(tfidf, emb-lr, knn), uncalibrated", *score(mean3)))
+    for keys in (
+        ("tfidf", "emb-lr"),
+        ("tfidf", "knn"),
+        ("emb-lr", "knn"),
+        ("tfidf", "emb-lr", "knn"),
+        ("tfidf", "emb-lr", "knn", "rules"),
+        ("tfidf", "emb-lr", "knn", "vocab-match"),
+    ):
+        table.append((f"stack({', '.join(keys)})", *score(stacked(keys))))
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "champion.yaml")
+    parser.add_argument("--write", type=Path, help="replace the section in a markdown file")
+    parser.add_argument("--ablation", action="store_true", help="also run the CV ablation")
+    parser.add_argument("--skip-single", action="store_true")
+    args = parser.parse_args()
+    pin_threads(1)
+    from tagwise.config import load_settings
+    from tagwise.evaluate.calibration import (
+        expected_calibration_error,
+        suggested_calibration_error,
+    )
+    from tagwise.pipeline import (
+        evaluate_bundle,
+        fit_and_evaluate,
+        fit_tuned,
+        load_inputs,
+        make_split,
+        prepare_dataset,
+    )
+    from tagwise.split import temporal_split
+
+    lines: list[str] = []
+
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    with tempfile.TemporaryDirectory() as home:
+        settings = load_settings(args.config, home=Path(home), tracking={"enabled": False})
+        base_settings = load_settings(home=Path(home), tracking={"enabled": False})
+        backend, params = settings.model.backend, settings.model.params
+        result, taxonomy = load_inputs(PROJECTS, TAGS, settings)
+        prepared = prepare_dataset(result, taxonomy, settings)
+        split = make_split(prepared, settings)
+        test_texts, Y_test = prepared.subset(split.test)
+
+        t0 = time.perf_counter()
+        bundle, curve = fit_tuned(backend, params, prepared, split, taxonomy, settings)
+        train_s = time.perf_counter() - t0
+        champ = evaluate_bundle("champion", bundle, curve, test_texts, Y_test, settings)
+        tfidf = fit_and_evaluate("tfidf-linear", {}, prepared, split, taxonomy, base_settings)
+        ece = {
+            name: expected_calibration_error(Y_test, ev.scores)
+            for name, ev in (("champion", champ), ("tfidf", tfidf))
+        }
+        ece_shown = suggested_calibration_error(Y_test, champ.scores, champ.selected)
+        latency = _latency(bundle, result.dataset.projects)
+
+        cutoff = settings.split.temporal_cutoff
+        tsplit = temporal_split(prepared.dates, cutoff, val_size=settings.split.val_size)
+        t_champ = fit_and_evaluate(backend, params, prepared, tsplit, taxonomy, settings)
+        t_tfidf = fit_and_evaluate("tfidf-linear", {}, prepared, tsplit, taxonomy, base_settings)
+        tail = _tail(prepared, split, result, taxonomy, settings)
+
+        say(header(TITLE, f"python benchmarks/quality.py --config {args.config.relative_to(ROOT)}"))
+        say(
+            f"P1 split: {split.sizes()}, {len(prepared.labels)} head labels; champion = "
+            f"`{backend}` from `{args.config.relative_to(ROOT)}`. Thresholds tuned on val; "
+            "the ensemble's stacker/calibration is fit on out-of-fold scores of train; "
+            "test touched once, here."
+        )
+        say()
+        say(
+            "| model | micro-F1 | 95% CI | micro P | micro R | macro F1 | P@1 | NDCG@5 | "
+            "threshold | ECE |"
+        )
+        say("|---|---|---|---|---|---|---|---|---|---|")
+        say(_row("tagwise champion (P1 test)", champ, ece["champion"]))
+        say(_row("TF-IDF + LR baseline (P1 test)", tfidf, ece["tfidf"]))
+        say(_row(f"tagwise champion (temporal, after {cutoff:%Y-%m-%d})", t_champ))
+        say(_row(f"TF-IDF + LR baseline (temporal, after {cutoff:%Y-%m-%d})", t_tfidf))
+        say()
+        say(
+            f"- expected calibration error (15 bins, every test (doc, tag) pair): champion "
+            f"**{ece['champion']:.3f}**, TF-IDF {ece['tfidf']:.3f}; over the shown tags "
+            f"only (10 bins): {ece_shown:.3f}"
+        )
+        say(
+            f"- single suggestion, in-process, raw title+description, 1 torch thread: "
+            f"p50 **{latency['p50_ms']:.1f} ms**, p99 **{latency['p99_ms']:.1f} ms** (median "
+            f"of 3 passes of 400; best pass p99 {latency['p99_min']:.1f} ms; machine load "
+            f"average {latency['load']:.1f} on 2 cores while measuring)"
+        )
+        say(
+            f"- training the champion from scratch (cold encoder cache; fit + OOF stacking + "
+            f"val threshold): **{train_s:.0f} s**"
+        )
+        for key, label in (("zero", "zero-shot (vocabulary only)"), ("few", "few-shot")):
+            r = tail[key]
+            say(
+                f"- long tail, {label}: recall@10 **{r['tail_recall_at_10']:.3f}** over "
+                f"{r['tail_pairs']:.0f} (doc, tag) pairs of {r['tail_docs']:.0f} test docs, "
+                f"ranking {r['tail_tags']:.0f} tags outside the head label space"
+            )
+
+        if not args.skip_single:
+            s_single = load_settings(args.config, home=Path(home), tracking={"enabled": False})
+            r1, tax1 = load_inputs(CATEGORIES, None, s_single)
+            p1 = prepare_dataset(r1, tax1, s_single)
+            sp1 = make_split(p1, s_single)
+            _, Y1 = p1.subset(sp1.test)
+            y_true = Y1.argmax(axis=1)
+            say()
+            say(f"Single-label mode (`datasets/categories.csv`, stratified split {sp1.sizes()}):")
+            say()
+            say("| model | accuracy | weighted F1 | 95% CI | macro F1 | 5-fold CV weighted F1 |")
+            say("|---|---|---|---|---|---|")
+            for name, b, prm in (
+                ("tagwise champion", backend, params),
+                ("TF-IDF + LR baseline", "tfidf-linear", {}),
+            ):
+                ev = fit_and_evaluate(b, prm, p1, sp1, tax1, s_single)
+                point, lo, hi = _single_ci(
+                    y_true, ev.selected.argmax(axis=1), list(p1.labels.labels)
+                )
+                cv = _single_cv(b, prm, p1, sp1, tax1, s_single)
+                say(
+                    f"| {name} | {point['accuracy']:.3f} | **{point['weighted_f1']:.3f}** | "
+                    f"{lo:.3f}–{hi:.3f} | {point['macro_f1']:.3f} | {cv:.3f} |"
+                )
+
+        if args.ablation:
+            say()
+            say(
+                "Ablation (5-fold CV on train+val only; member scores out-of-fold, stackers "
+                "refit per fold; micro-F1 at the best global threshold):"
+            )
+            say()
+            say("| configuration | CV micro-F1 | threshold |")
+            say("|---|---|---|")
+            for name, f1, thr in _ablation(prepared, split, taxonomy, settings):
+                say(f"| {name} | {f1:.3f} | {thr:.2f} |")
+
+    if args.write:
+        replace_section(args.write, TITLE, "\n".join(lines))
+        print(f"wrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()

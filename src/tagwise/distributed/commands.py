@@ -1,0 +1,145 @@
+"""The CLI side of ``--backend ray``: progress bars and messages around the adapters.
+
+Kept here rather than in :mod:`tagwise.cli` so the shared CLI module only grows by a
+few options and one call per command, and so nothing Ray-related is imported until a
+Ray backend is asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+
+from rich.console import Console
+
+from tagwise.config import Settings
+from tagwise.errors import ConfigError
+
+BACKENDS = ("local", "ray")
+
+
+def check_backend(backend: str) -> None:
+    """Refuse an unknown ``--backend`` with the valid values."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"--backend {backend!r}: use one of {', '.join(BACKENDS)}")
+
+
+def predict(
+    settings: Settings,
+    *,
+    model: str,
+    input_path: Path,
+    output: Path | None,
+    shard_size: int,
+    workers: int,
+    address: str | None,
+    output_format: str | None,
+    k: int | None,
+    console: Console,
+) -> None:
+    """Run :func:`tagwise.distributed.batch.predict_ray` with a rows progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from tagwise.distributed.batch import predict_ray
+    from tagwise.distributed.shards import input_format
+
+    if output is None:
+        raise ConfigError("--backend ray writes shards into a directory: pass --output DIR")
+    logging.getLogger("ray").setLevel(logging.WARNING)
+    fmt = output_format or input_format(input_path)
+    with Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("predicting", total=None)
+
+        def on_plan(plan, manifest) -> None:
+            bar.update(task, total=plan.total_rows, completed=manifest.done_rows())
+
+        result = predict_ray(
+            settings,
+            model,
+            input_path,
+            output,
+            shard_size=shard_size,
+            workers=workers,
+            address=address,
+            out_fmt=fmt,
+            k=k,
+            on_plan=on_plan,
+            on_shard=lambda rows, _: bar.advance(task, rows),
+        )
+    console.print(
+        f"{result.rows_total} projects → {output} ({result.shards_total} shards, "
+        f"{result.shards_skipped} already done, {result.rows_written} rows now, "
+        f"{result.seconds:.1f} s)"
+    )
+
+
+def serve(settings: Settings, *, replicas: int, address: str | None, console: Console) -> None:
+    """Run the app on Ray Serve until Ctrl-C or SIGTERM."""
+    from tagwise.distributed.serving import serve_forever
+
+    if replicas < 1:
+        raise ConfigError(f"--replicas must be ≥ 1, got {replicas}")
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # a graceful stop must also remove the deployment
+    serve_forever(
+        settings,
+        replicas=replicas,
+        address=address,
+        on_ready=lambda url: console.print(f"tagwise on Ray Serve ({replicas} replicas) at {url}/"),
+    )
+
+
+def tune(
+    settings: Settings,
+    *,
+    projects: Path,
+    tags: Path | None,
+    trials: int,
+    cpus_per_trial: float,
+    max_concurrent: int | None,
+    address: str | None,
+    out: Path | None,
+    n_splits: int,
+    console: Console,
+) -> None:
+    """The local study's inputs and space, run by :func:`run_study_ray`; prints the best."""
+    from tagwise.distributed.tuning import run_study_ray
+    from tagwise.pipeline import load_inputs, make_split, prepare_dataset
+    from tagwise.tracking import Tracker
+    from tagwise.tune import ensemble_space
+
+    loaded, taxonomy = load_inputs(projects, tags, settings)
+    prepared = prepare_dataset(loaded, taxonomy, settings)
+    split = make_split(prepared, settings)
+    tracker = Tracker.from_settings(settings) if settings.tracking.enabled else None
+    result = run_study_ray(
+        settings,
+        prepared,
+        split,
+        taxonomy,
+        n_trials=trials,
+        n_splits=n_splits,
+        space=ensemble_space,
+        tracker=tracker,
+        out=out,
+        cpus_per_trial=cpus_per_trial,
+        max_concurrent=max_concurrent,
+        address=address,
+        progress=lambda line: console.print(line, highlight=False),
+    )
+    console.print(
+        f"best CV micro-F1 {result.best_value:.4f} over {result.n_trials} trials "
+        f"({result.n_pruned} stopped early by ASHA): {result.best_params}"
+    )
+    if out is not None:
+        console.print(f"best config written to {out}")

@@ -1,0 +1,90 @@
+"""``/monitoring`` (the latest report), ``GET /v1/monitoring`` (its state) and the
+monitoring series on ``/metrics``.
+
+The server only *reads* what ``tagwise monitor`` wrote under ``<home>/monitoring``:
+the drift statistics take seconds and must never run on a request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from tagwise.config import Settings
+from tagwise.serving.deps import SettingsDep
+
+_EMPTY = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>tagwise monitoring</title><link rel="stylesheet" href="static/style.css"></head>
+<body><main class="layout"><section class="card"><h1 class="card-title">Monitoring</h1>
+<p>No monitoring report yet. Run <code>tagwise monitor</code> (it reads the prediction log
+and the feedback, runs the drift tests and writes the report this page shows).</p>
+<p><a href="./">Back to tag suggestions</a></p></section></main></body></html>"""
+
+
+class MonitoringCollector:
+    """Prometheus collector: per test the last window's statistic and the alert count."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def collect(self):
+        from tagwise.monitoring.monitor import load_state
+
+        state = load_state(self.settings) or {}
+        stat = GaugeMetricFamily(
+            "tagwise_drift_statistic",
+            "Drift test statistic of the latest monitored window",
+            labels=["test"],
+        )
+        pval = GaugeMetricFamily(
+            "tagwise_drift_p_value", "p-value of the latest window's test", labels=["test"]
+        )
+        fired = GaugeMetricFamily(
+            "tagwise_drift_alert", "1 if the test fired on the latest window", labels=["test"]
+        )
+        windows = state.get("windows") or []
+        if windows:
+            for t in windows[-1]["tests"]:
+                stat.add_metric([t["name"]], float(t["statistic"]))
+                if t.get("p_value") is not None:
+                    pval.add_metric([t["name"]], float(t["p_value"]))
+                fired.add_metric([t["name"]], 1.0 if t["drifted"] else 0.0)
+        alerts = CounterMetricFamily(
+            "tagwise_drift_alerts", "Alerts raised per drift test", labels=["test"]
+        )
+        for name, n in (state.get("alerts_total") or {}).items():
+            alerts.add_metric([name], float(n))
+        yield from (stat, pval, fired, alerts)
+
+    def describe(self):
+        return []
+
+
+def build_router() -> APIRouter:
+    """The monitoring routes."""
+    router = APIRouter(tags=["monitoring"])
+
+    @router.get("/monitoring", include_in_schema=False, response_class=HTMLResponse)
+    def monitoring_page(settings: SettingsDep) -> HTMLResponse:
+        from tagwise.monitoring.monitor import report_path
+
+        try:
+            return HTMLResponse(report_path(settings).read_text())
+        except OSError:
+            return HTMLResponse(_EMPTY)
+
+    @router.get(
+        "/v1/monitoring",
+        summary="The latest monitoring state: drift tests per window, alert counts",
+        description="Written by `tagwise monitor`; `{}`-like with `windows: []` before its "
+        "first run.",
+    )
+    def monitoring_state(settings: SettingsDep) -> dict[str, Any]:
+        from tagwise.monitoring.monitor import load_state
+
+        return load_state(settings) or {"windows": [], "alerts_total": {}}
+
+    return router

@@ -1,0 +1,261 @@
+/* tagwise search page: text + tag facets + dates, highlighted results, related projects.
+ * Plain JavaScript, no dependencies, no build step; relative URLs only.
+ *
+ * API used:
+ *   GET v1/search?q=&tags=&mode=&from=&to=&limit=&offset=  -> {total, hits, facets, interpreted_tags, took_ms}
+ *   GET v1/projects/{id}/related?limit=5                   -> {project_id, related: [hit]}
+ * Errors are application/problem+json {status, detail, errors:[{field, message}]}.
+ *
+ * Highlights arrive HTML-escaped with only <mark> around matches; they are still
+ * rebuilt node by node here, keeping text and <mark> and nothing else, so markup
+ * from the server can never become anything but text.
+ */
+(function () {
+  "use strict";
+
+  var DEBOUNCE_MS = 200;
+  var PAGE = 10;
+  var $ = function (id) { return document.getElementById(id); };
+  var el = {
+    form: $("search-form"), q: $("q"), mode: $("mode"), from: $("from"), to: $("to"),
+    error: $("search-error"), facets: $("facets"), hits: $("hits"), summary: $("summary"),
+    selected: $("selected"), selectedWrap: $("selected-wrap"), clear: $("clear-tags"),
+    interpreted: $("interpreted"), prev: $("prev"), next: $("next"), pageInfo: $("page-info"),
+  };
+  var state = { tags: [], offset: 0, seq: 0, timer: null, total: 0 };
+
+  function node(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text !== undefined && text !== null) n.textContent = text;
+    return n;
+  }
+
+  /* Copy ``html`` into ``target`` keeping only text and <mark> elements. */
+  function appendMarked(target, html) {
+    var doc = new DOMParser().parseFromString("<!doctype html><body>" + html, "text/html");
+    (function copy(from, to) {
+      from.childNodes.forEach(function (n) {
+        if (n.nodeType === Node.TEXT_NODE) {
+          to.appendChild(document.createTextNode(n.textContent));
+        } else if (n.nodeType === Node.ELEMENT_NODE) {
+          if (n.tagName === "MARK") {
+            var m = document.createElement("mark");
+            copy(n, m);
+            to.appendChild(m);
+          } else if (n.tagName !== "SCRIPT" && n.tagName !== "STYLE") {
+            copy(n, to);
+          }
+        }
+      });
+    })(doc.body, target);
+    return target;
+  }
+
+  function params() {
+    var p = new URLSearchParams();
+    var q = el.q.value.trim();
+    if (q) p.set("q", q);
+    state.tags.forEach(function (t) { p.append("tags", t); });
+    if (state.tags.length > 1 && el.mode.value === "any") p.set("mode", "any");
+    if (el.from.value) p.set("from", el.from.value);
+    if (el.to.value) p.set("to", el.to.value);
+    if (state.offset) p.set("offset", String(state.offset));
+    return p;
+  }
+
+  function syncUrl(p) {
+    var qs = p.toString();
+    history.replaceState(null, "", qs ? "?" + qs : location.pathname);
+  }
+
+  function fromUrl() {
+    var p = new URLSearchParams(location.search);
+    el.q.value = p.get("q") || "";
+    state.tags = p.getAll("tags");
+    el.mode.value = p.get("mode") === "any" ? "any" : "all";
+    el.from.value = p.get("from") || "";
+    el.to.value = p.get("to") || "";
+    state.offset = Math.max(0, parseInt(p.get("offset") || "0", 10) || 0);
+  }
+
+  function problemText(body, status) {
+    if (body && body.errors && body.errors.length) {
+      return body.errors.map(function (e) { return e.field + ": " + e.message; }).join("; ");
+    }
+    return (body && body.detail) || "search failed (HTTP " + status + ")";
+  }
+
+  function run() {
+    var seq = ++state.seq;
+    var p = params();
+    p.set("limit", String(PAGE));
+    syncUrl(params());
+    el.hits.setAttribute("aria-busy", "true");
+    fetch("v1/search?" + p.toString(), { headers: { Accept: "application/json" } })
+      .then(function (r) {
+        return r.json().catch(function () { return null; }).then(function (body) {
+          return { ok: r.ok, status: r.status, body: body };
+        });
+      })
+      .then(function (res) {
+        if (seq !== state.seq) return; // an newer query is on its way: ignore this answer
+        el.hits.setAttribute("aria-busy", "false");
+        if (!res.ok) {
+          el.error.textContent = problemText(res.body, res.status);
+          return;
+        }
+        el.error.textContent = "";
+        render(res.body);
+      })
+      .catch(function () {
+        if (seq === state.seq) el.error.textContent = "the server did not answer";
+      });
+  }
+
+  function schedule() {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(function () { state.offset = 0; run(); }, DEBOUNCE_MS);
+  }
+
+  function toggleTag(tag) {
+    var i = state.tags.indexOf(tag);
+    if (i >= 0) state.tags.splice(i, 1); else state.tags.push(tag);
+    state.offset = 0;
+    renderSelected();
+    run();
+  }
+
+  function renderSelected() {
+    el.selected.replaceChildren();
+    state.tags.forEach(function (t) {
+      var li = node("li", "chip");
+      li.appendChild(node("span", "chip-label static", t));
+      var b = node("button", "chip-remove", "×");
+      b.type = "button";
+      b.setAttribute("aria-label", "Remove tag filter " + t);
+      b.addEventListener("click", function () { toggleTag(t); });
+      li.appendChild(b);
+      el.selected.appendChild(li);
+    });
+    el.selectedWrap.hidden = state.tags.length === 0;
+  }
+
+  function renderFacets(facets) {
+    el.facets.replaceChildren();
+    var shown = facets.map(function (f) { return f.tag; });
+    var list = facets.slice();
+    state.tags.forEach(function (t) { if (shown.indexOf(t) < 0) list.unshift({ tag: t, count: null }); });
+    list.forEach(function (f) {
+      var li = node("li");
+      var b = node("button", "facet");
+      b.type = "button";
+      b.dataset.tag = f.tag;
+      b.setAttribute("aria-pressed", state.tags.indexOf(f.tag) >= 0 ? "true" : "false");
+      b.appendChild(node("span", "facet-tag", f.tag));
+      b.appendChild(node("span", "facet-count", f.count === null ? "" : String(f.count)));
+      b.setAttribute("aria-label", f.tag + (f.count === null ? "" : ", " + f.count + " projects"));
+      b.addEventListener("click", function () { toggleTag(f.tag); });
+      li.appendChild(b);
+      el.facets.appendChild(li);
+    });
+  }
+
+  function tagChips(hit) {
+    var ul = node("ul", "chips");
+    ul.setAttribute("aria-label", "Tags");
+    hit.author_tags.forEach(function (t) {
+      var li = node("li", "chip chip-author", t);
+      li.title = "author tag";
+      ul.appendChild(li);
+    });
+    hit.suggested_tags.forEach(function (s) {
+      if (hit.author_tags.indexOf(s.tag) >= 0) return;
+      var li = node("li", "chip chip-suggested");
+      li.title = "suggested by the model";
+      li.appendChild(node("span", null, s.tag));
+      var pct = Math.round(100 * s.score) + "%";
+      li.appendChild(node("span", "chip-score", pct));
+      li.setAttribute("aria-label", s.tag + ", suggested, confidence " + pct);
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
+  function loadRelated(hit, button, box) {
+    if (!box.hidden) { box.hidden = true; button.setAttribute("aria-expanded", "false"); return; }
+    box.hidden = false;
+    button.setAttribute("aria-expanded", "true");
+    box.replaceChildren(node("span", null, "Loading related projects…"));
+    fetch("v1/projects/" + encodeURIComponent(hit.id) + "/related?limit=5")
+      .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b, status: r.status }; }); })
+      .then(function (res) {
+        box.replaceChildren();
+        if (!res.ok) { box.appendChild(node("span", null, problemText(res.body, res.status))); return; }
+        box.appendChild(node("strong", null, "Related projects"));
+        var ul = node("ul");
+        res.body.related.forEach(function (r) {
+          var li = node("li", "related-item", r.title);
+          li.dataset.id = r.id;
+          if (r.author_tags.length) li.appendChild(node("span", "hit-meta", " — " + r.author_tags.slice(0, 3).join(", ")));
+          ul.appendChild(li);
+        });
+        if (!res.body.related.length) ul.appendChild(node("li", null, "none found"));
+        box.appendChild(ul);
+      })
+      .catch(function () { box.replaceChildren(node("span", null, "the server did not answer")); });
+  }
+
+  function renderHit(hit) {
+    var li = node("li", "hit");
+    li.dataset.id = hit.id;
+    var h = appendMarked(node("h3", "hit-title"), hit.highlights.title);
+    li.appendChild(h);
+    li.appendChild(node("p", "hit-meta", "#" + hit.id + " · " + hit.created_on.slice(0, 10)));
+    li.appendChild(appendMarked(node("p", "hit-desc"), hit.highlights.description));
+    li.appendChild(tagChips(hit));
+    var actions = node("div", "hit-actions");
+    var b = node("button", "link-button related-button", "Related projects");
+    b.type = "button";
+    var box = node("div", "related");
+    box.id = "related-" + hit.id;
+    box.hidden = true;
+    box.setAttribute("aria-live", "polite");
+    b.setAttribute("aria-expanded", "false");
+    b.setAttribute("aria-controls", box.id);
+    b.addEventListener("click", function () { loadRelated(hit, b, box); });
+    actions.appendChild(b);
+    li.appendChild(actions);
+    li.appendChild(box);
+    return li;
+  }
+
+  function render(body) {
+    state.total = body.total;
+    el.hits.replaceChildren();
+    body.hits.forEach(function (hit) { el.hits.appendChild(renderHit(hit)); });
+    if (!body.hits.length) el.hits.appendChild(node("li", "empty-results", "No project matches."));
+    el.summary.textContent = body.total + (body.total === 1 ? " project" : " projects") +
+      " · " + body.took_ms.toFixed(1) + " ms";
+    el.interpreted.hidden = !body.interpreted_tags.length;
+    el.interpreted.textContent = body.interpreted_tags.length
+      ? "Also matching projects tagged: " + body.interpreted_tags.join(", ") : "";
+    renderFacets(body.facets);
+    var page = Math.floor(state.offset / PAGE) + 1;
+    var pages = Math.max(1, Math.ceil(body.total / PAGE));
+    el.pageInfo.textContent = "Page " + page + " of " + pages;
+    el.prev.disabled = state.offset === 0;
+    el.next.disabled = state.offset + PAGE >= body.total;
+  }
+
+  el.form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(state.timer); state.offset = 0; run(); });
+  el.q.addEventListener("input", schedule);
+  [el.mode, el.from, el.to].forEach(function (x) { x.addEventListener("change", function () { state.offset = 0; run(); }); });
+  el.clear.addEventListener("click", function () { state.tags = []; renderSelected(); state.offset = 0; run(); });
+  el.prev.addEventListener("click", function () { state.offset = Math.max(0, state.offset - PAGE); run(); $("results-heading").focus(); });
+  el.next.addEventListener("click", function () { state.offset += PAGE; run(); $("results-heading").focus(); });
+
+  fromUrl();
+  renderSelected();
+  run();
+})();

@@ -1,0 +1,132 @@
+"""The search and impact pages in headless Chromium against the real server.
+
+The server (``live_server``: ``tagwise serve`` on the tiny model) builds its index from
+the tiny corpus on first start (``TAGWISE_SEARCH__CATALOGUE``). type a query → results
+with <mark> → click a facet → results filtered, facet pressed → open related projects;
+markup in a project title stays text; the impact page charts the feedback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright", reason="playwright is not installed")
+from playwright.sync_api import Page, expect
+
+ROOT = Path(__file__).parents[2]
+DOCS_SCREENSHOT = ROOT / "docs" / "search.png"
+"""Refreshed only with TAGWISE_UPDATE_SCREENSHOT=1, so a test run leaves the tree clean."""
+
+HITS = "#hits .hit"
+
+
+def _request(url: str, body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture(scope="module")
+def search_server(live_server):
+    """The live server once its index answers (built in the background at startup)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            _request(f"{live_server.url}/v1/search")
+            return live_server
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_search_facets_and_related(page: Page, search_server, tmp_path) -> None:
+    page.goto(search_server.url + "/search")
+    expect(page.locator(HITS)).to_have_count(10)  # browse: newest first
+
+    page.get_by_label("Search projects").fill("detection")
+    expect(page.locator(f"{HITS} mark").first).to_be_visible()
+    expect(page.get_by_test_id("summary")).to_contain_text("projects")
+    total_text = page.get_by_test_id("summary").inner_text()
+    before = int(total_text.split()[0])
+    assert before >= 2
+
+    facet = page.locator("#facets .facet[data-tag='computer-vision']")
+    facet.click()
+    expect(facet).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("selected-tags")).to_contain_text("computer-vision")
+    expect(page.get_by_test_id("summary")).not_to_have_text(total_text)
+    after = int(page.get_by_test_id("summary").inner_text().split()[0])
+    assert 1 <= after <= before
+    assert "tags=computer-vision" in page.url
+    for hit in page.locator(HITS).all():
+        tags = hit.locator(".chip-author, .chip-suggested").all_inner_texts()
+        assert tags, "every filtered hit shows its tags"
+
+    first = page.locator(HITS).first
+    assert (
+        first.locator(".chip-suggested .chip-score").count() + first.locator(".chip-author").count()
+        >= 1
+    )
+    first.get_by_role("button", name="Related projects").click()
+    expect(first.locator(".related-item").first).to_be_visible()
+    expect(first.get_by_role("button", name="Related projects")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+
+    page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
+    if os.environ.get("TAGWISE_UPDATE_SCREENSHOT") == "1":
+        page.screenshot(path=str(DOCS_SCREENSHOT), full_page=True)
+
+    facet.click()  # toggles the filter off again
+    expect(page.get_by_test_id("selected-tags")).to_be_hidden()
+
+
+def test_keyboard_and_escaped_markup(page: Page, search_server) -> None:
+    _request(
+        f"{search_server.url}/v1/projects",
+        {"id": 77001, "title": "<img src=x onerror=alert(1)> Xylograph", "tags": ["cv"]},
+    )
+    page.goto(search_server.url + "/search")
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    search = page.get_by_label("Search projects")
+    search.focus()
+    page.keyboard.type("xylograph")
+    page.keyboard.press("Enter")
+    title = page.locator(f"{HITS} .hit-title").first
+    expect(title).to_contain_text("<img src=x onerror=alert(1)>")
+    assert page.locator(f"{HITS} img").count() == 0
+    assert title.locator("mark").inner_text().lower() == "xylograph"
+
+
+def test_bad_dates_show_the_problem(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search?from=2022-01-02&to=2021-01-01")
+    expect(page.get_by_test_id("search-error")).to_contain_text("from")
+
+
+def test_impact_page_charts_feedback(page: Page, search_server) -> None:
+    _request(
+        f"{search_server.url}/v1/feedback",
+        {
+            "title": "t",
+            "suggested": ["computer-vision", "object-detection"],
+            "accepted": ["computer-vision"],
+            "added": ["transformers"],
+        },
+    )
+    page.goto(search_server.url + "/impact")
+    expect(page.get_by_test_id("impact")).to_contain_text("tagwise impact")  # not computed
+    stats = page.get_by_test_id("stats")
+    expect(stats.locator("svg[role='img']").first).to_be_visible()
+    expect(stats).to_contain_text("of suggested tags kept")
+    expect(stats.locator("svg[aria-label*='transformers']")).to_have_count(1)

@@ -1,0 +1,65 @@
+"""Without the ``tagwise[ray]`` extra: the core never imports Ray, and asking for it is clear."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from tagwise.cli import app
+from tagwise.errors import NotSupportedError
+
+
+@pytest.fixture()
+def no_ray(monkeypatch):
+    """Make ``import ray`` (and its submodules) fail as if Ray were not installed."""
+    for name in ("ray", "ray.data", "ray.serve", "ray.tune"):
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_predict_backend_ray_names_the_extra(no_ray, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": 1, "title": "t"}) + "\n")
+    result = CliRunner().invoke(
+        app,
+        [
+            "predict",
+            "--backend",
+            "ray",
+            "--input",
+            str(src),
+            "--output",
+            str(tmp_path / "o"),
+            "--model",
+            str(tmp_path),
+        ],
+    )
+    assert isinstance(result.exception, NotSupportedError), result.output
+    assert "pip install 'tagwise[ray]'" in result.exception.message
+
+
+def test_serve_backend_ray_names_the_extra(no_ray):
+    from tagwise.distributed.serving import build_deployment
+
+    with pytest.raises(NotSupportedError, match=r"tagwise\[ray\]"):
+        build_deployment(None, replicas=1)  # type: ignore[arg-type]
+
+
+def test_an_unknown_backend_lists_the_valid_ones(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("{}\n")
+    result = CliRunner().invoke(app, ["predict", "--backend", "spark", "--input", str(src)])
+    assert "local, ray" in str(result.exception)
+
+
+def test_the_core_and_the_cli_never_import_ray():
+    code = (
+        "import sys, tagwise.cli, tagwise.serving, tagwise.pipeline, tagwise.distributed.batch,"
+        " tagwise.distributed.serving, tagwise.distributed.commands, tagwise.distributed.tuning;"
+        " print(any(m == 'ray' or m.startswith('ray.') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

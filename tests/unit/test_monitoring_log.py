@@ -1,0 +1,130 @@
+"""The prediction log: background writes, linking, retention bounds, digests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tagwise.feedback.store import FeedbackStore
+from tagwise.monitoring.predictions import (
+    Prediction,
+    PredictionLog,
+    new_prediction_id,
+    prune,
+    read_feedback,
+    read_predictions,
+    request_digest,
+)
+
+T0 = datetime(2020, 6, 1, 12, tzinfo=UTC)
+
+
+def _pred(i: int, created: datetime = T0, title: str = "BERT") -> Prediction:
+    return Prediction(
+        id=new_prediction_id(),
+        created=created,
+        title=f"{title} {i}",
+        description="fine-tuning transformers",
+        tags=(("natural-language-processing", 0.9), ("transformers", 0.7)),
+        top_score=0.9,
+        model_version="1",
+        latency_ms=1.5,
+    )
+
+
+@pytest.fixture()
+def store(tmp_path):
+    s = FeedbackStore.from_url(f"sqlite:///{tmp_path / 'db.sqlite'}").create()
+    yield s
+    s.close()
+
+
+def test_digest_is_of_the_normalised_text():
+    assert request_digest("BERT  for QA", "") == request_digest("BERT for QA", " ")
+    assert request_digest("BERT for QA", "") != request_digest("GPT for QA", "")
+    assert len(request_digest("x", "")) == 64
+
+
+def test_writer_batches_and_flush_makes_rows_visible(store):
+    log = PredictionLog(store.engine, flush_ms=20, batch_rows=7, clock=lambda: T0).create().start()
+    preds = [_pred(i, T0 + timedelta(seconds=i)) for i in range(25)]
+    for p in preds:
+        log.record(p)
+    assert log.flush(5)
+    rows = read_predictions(store.engine)
+    assert [r.id for r in rows] == [p.id for p in preds]
+    assert rows[0].tags == (("natural-language-processing", 0.9), ("transformers", 0.7))
+    assert rows[0].created == T0 and rows[0].digest == request_digest(
+        "BERT 0", preds[0].description
+    )
+    log.close()
+    assert log.written == 25 and log.dropped == 0
+
+
+def test_close_flushes_what_is_queued(store):
+    log = (
+        PredictionLog(store.engine, flush_ms=5000, batch_rows=10_000, clock=lambda: T0)
+        .create()
+        .start()
+    )
+    for i in range(5):
+        log.record(_pred(i))
+    log.close()
+    assert len(read_predictions(store.engine)) == 5
+
+
+def test_link_sets_the_feedback_id_after_the_insert(store):
+    log = PredictionLog(store.engine, flush_ms=10, clock=lambda: T0).create().start()
+    p = _pred(0)
+    log.record(p)
+    log.link(p.id, 42)
+    log.close()
+    (row,) = read_predictions(store.engine)
+    assert row.feedback_id == 42
+
+
+def test_real_clock_prunes_historical_rows(store):
+    log = PredictionLog(store.engine, flush_ms=10, retention_days=90).create().start()
+    log.record(_pred(0, T0))  # 2020: far beyond 90 days of the real clock
+    log.close()
+    assert read_predictions(store.engine) == []
+
+
+def test_retention_prunes_old_rows_by_the_injected_clock(store):
+    now = T0 + timedelta(days=10)
+    log = (
+        PredictionLog(store.engine, flush_ms=10, retention_days=5, clock=lambda: now, prune_every=0)
+        .create()
+        .start()
+    )
+    log.record(_pred(0, T0))  # 10 days old
+    log.record(_pred(1, now - timedelta(days=1)))
+    log.close()
+    rows = read_predictions(store.engine)
+    assert [r.title for r in rows] == ["BERT 1"]
+
+
+def test_max_rows_keeps_the_newest(store):
+    log = PredictionLog(store.engine, flush_ms=10, clock=lambda: T0).create().start()
+    for i in range(10):
+        log.record(_pred(i, T0 + timedelta(minutes=i)))
+    log.close()
+    prune(store.engine, before=T0 - timedelta(days=1), max_rows=4)
+    rows = read_predictions(store.engine)
+    assert [r.title for r in rows] == [f"BERT {i}" for i in range(6, 10)]
+
+
+def test_full_queue_drops_and_counts_instead_of_blocking(store):
+    log = PredictionLog(store.engine, max_queue=3).create()  # writer not started
+    for i in range(5):
+        log.record(_pred(i))
+    assert log.dropped == 2
+
+
+def test_feedback_created_time_can_be_injected(store):
+    from tagwise.feedback import FeedbackRecord
+
+    fid = store.add(FeedbackRecord("t", "d", ("a",), ("a",), ("b",)), created=T0)
+    (fb,) = read_feedback(store.engine)
+    assert fb.id == fid and fb.created == T0 and fb.final == ("a", "b")
