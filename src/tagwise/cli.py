@@ -346,6 +346,41 @@ DEFAULT_TAGS = Path("datasets/tags.json")
 
 
 @app.command()
+def tune(
+    projects: Annotated[Path, typer.Option(help="Projects file")] = DEFAULT_PROJECTS,
+    tags: Annotated[Path | None, typer.Option(help="Vocabulary tags.json")] = DEFAULT_TAGS,
+    trials: Annotated[int, typer.Option(min=1, help="Trials in the study")] = 20,
+    folds: Annotated[int, typer.Option(min=2, help="CV folds on train+val")] = 3,
+    out: Annotated[Path | None, typer.Option(help="Write the best config here")] = None,
+    backend: Annotated[str, typer.Option(help="local (Optuna) or ray (Ray Tune)")] = "local",
+    cpus_per_trial: Annotated[float, typer.Option(help="CPUs per trial (ray)")] = 1.0,
+    max_concurrent: Annotated[int | None, typer.Option(help="Concurrent trials (ray)")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster: auto or ray://...")] = None,
+    scheduler: Annotated[
+        str, typer.Option(help="Early stopping (ray): asha, or median = the local rule")
+    ] = "asha",
+    config: ConfigOpt = None,
+) -> None:
+    """Tune the model on train+val (CV micro-F1, seeded TPE); test is never read."""
+    from tagwise.distributed import commands as dist
+
+    dist.tune(
+        _settings(config),
+        backend=backend,
+        projects=projects,
+        tags=tags,
+        trials=trials,
+        n_splits=folds,
+        out=out,
+        cpus_per_trial=cpus_per_trial,
+        max_concurrent=max_concurrent,
+        address=address,
+        scheduler=scheduler,
+        console=_console(),
+    )
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default serving.host)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default serving.port)")] = None,

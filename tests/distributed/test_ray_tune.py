@@ -52,6 +52,7 @@ def test_ray_tune_reaches_the_local_best_config_and_logs_every_trial(
         out=tmp_path / "ray.yaml",
         tracker=tracker,
         max_concurrent=1,
+        scheduler="median",
         study_name="ray-study",
         **common,
     )
@@ -64,3 +65,16 @@ def test_ray_tune_reaches_the_local_best_config_and_logs_every_trial(
     assert len(parents) == 1 and len(children) == 4
     assert {r.data.tags["mlflow.parentRunId"] for r in children} == {parents[0].info.run_id}
     assert {r.data.params["state"] for r in children} <= {"COMPLETE", "PRUNED"}
+
+
+def test_the_pruner_is_the_local_studys():
+    """``median`` mode claims to apply run_study's pruner: keep the two in step."""
+    import inspect
+
+    from tagwise import tune
+    from tagwise.distributed.tuning import local_pruner
+
+    pruner = local_pruner()
+    source = inspect.getsource(tune.run_study)
+    assert f"MedianPruner(n_startup_trials={pruner._n_startup_trials}, " in source
+    assert f"n_warmup_steps={pruner._n_warmup_steps})" in source

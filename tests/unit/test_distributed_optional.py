@@ -63,3 +63,34 @@ def test_the_core_and_the_cli_never_import_ray():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_serve_and_tune_backend_ray_name_the_extra(no_ray, tmp_path, monkeypatch):
+    from conftest import TAGS_JSON, TINY_PROJECTS
+
+    monkeypatch.setenv("TAGWISE_HOME", str(tmp_path))
+    config = tmp_path / "config.yaml"
+    config.write_text("labels: {min_freq: 5}\ntracking: {enabled: false}\n")
+    runner = CliRunner()
+    serve = runner.invoke(
+        app, ["serve", "--backend", "ray", "--model", str(tmp_path), "--config", str(config)]
+    )
+    tune = runner.invoke(
+        app,
+        [
+            "tune",
+            "--backend",
+            "ray",
+            "--projects",
+            str(TINY_PROJECTS),
+            "--tags",
+            str(TAGS_JSON),
+            "--trials",
+            "1",
+            "--config",
+            str(config),
+        ],
+    )
+    for result in (serve, tune):
+        assert isinstance(result.exception, NotSupportedError), result.output
+        assert "pip install 'tagwise[ray]'" in result.exception.message

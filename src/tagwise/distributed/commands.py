@@ -82,64 +82,82 @@ def predict(
 
 def serve(settings: Settings, *, replicas: int, address: str | None, console: Console) -> None:
     """Run the app on Ray Serve until Ctrl-C or SIGTERM."""
-    from tagwise.distributed.serving import serve_forever
+    from tagwise.distributed.runtime import import_ray
+    from tagwise.distributed.serving import FEATURE, serve_forever
 
     if replicas < 1:
         raise ConfigError(f"--replicas must be ≥ 1, got {replicas}")
+    import_ray(FEATURE, "serve")  # a clear message before anything else changes
 
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)  # a graceful stop must also remove the deployment
-    serve_forever(
-        settings,
-        replicas=replicas,
-        address=address,
-        on_ready=lambda url: console.print(f"tagwise on Ray Serve ({replicas} replicas) at {url}/"),
-    )
+    previous = signal.signal(signal.SIGTERM, interrupt)  # a graceful stop removes the app too
+    try:
+        serve_forever(
+            settings,
+            replicas=replicas,
+            address=address,
+            on_ready=lambda url: console.print(
+                f"tagwise on Ray Serve ({replicas} replicas) at {url}/"
+            ),
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def tune(
     settings: Settings,
     *,
+    backend: str,
     projects: Path,
     tags: Path | None,
     trials: int,
+    n_splits: int,
+    out: Path | None,
     cpus_per_trial: float,
     max_concurrent: int | None,
     address: str | None,
-    out: Path | None,
-    n_splits: int,
+    scheduler: str,
     console: Console,
 ) -> None:
-    """The local study's inputs and space, run by :func:`run_study_ray`; prints the best."""
-    from tagwise.distributed.tuning import run_study_ray
+    """One study over the local tuner's inputs and space, locally or on Ray Tune."""
     from tagwise.pipeline import load_inputs, make_split, prepare_dataset
     from tagwise.tracking import Tracker
-    from tagwise.tune import ensemble_space
+    from tagwise.tune import ensemble_space, run_study
 
+    check_backend(backend)
     loaded, taxonomy = load_inputs(projects, tags, settings)
     prepared = prepare_dataset(loaded, taxonomy, settings)
     split = make_split(prepared, settings)
     tracker = Tracker.from_settings(settings) if settings.tracking.enabled else None
-    result = run_study_ray(
-        settings,
-        prepared,
-        split,
-        taxonomy,
-        n_trials=trials,
-        n_splits=n_splits,
-        space=ensemble_space,
-        tracker=tracker,
-        out=out,
-        cpus_per_trial=cpus_per_trial,
-        max_concurrent=max_concurrent,
-        address=address,
-        progress=lambda line: console.print(line, highlight=False),
-    )
+    common = {
+        "n_trials": trials,
+        "n_splits": n_splits,
+        "space": ensemble_space,
+        "tracker": tracker,
+        "out": out,
+        "progress": lambda line: console.print(line, highlight=False),
+    }
+    if backend == "ray":
+        from tagwise.distributed.tuning import run_study_ray
+
+        result = run_study_ray(
+            settings,
+            prepared,
+            split,
+            taxonomy,
+            cpus_per_trial=cpus_per_trial,
+            max_concurrent=max_concurrent,
+            address=address,
+            scheduler=scheduler,
+            **common,
+        )
+    else:
+        result = run_study(settings, prepared, split, taxonomy, **common)
     console.print(
         f"best CV micro-F1 {result.best_value:.4f} over {result.n_trials} trials "
-        f"({result.n_pruned} stopped early by ASHA): {result.best_params}"
+        f"({result.n_pruned} pruned): {result.best_params}"
     )
     if out is not None:
-        console.print(f"best config written to {out}")
+        console.print(f"best config written to {out} (tagwise train --config {out})")

@@ -10,13 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from tagwise.config import ServingConfig
 
 EXAMPLE_TITLE = "BERT for question answering"
 EXAMPLE_DESCRIPTION = "Fine-tuning transformers on SQuAD with PyTorch."
 TagName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+def _not_bool(value: object) -> object:
+    """JSON ``true``/``false`` are not numbers, though Python's bool is an int."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    return value
 
 
 class _Strict(BaseModel):
@@ -165,9 +172,15 @@ def request_models(cfg: ServingConfig) -> RequestModels:
         StringConstraints(max_length=cfg.max_description_chars),
         Field(description=f"Project description, up to {cfg.max_description_chars} characters"),
     ]
-    K = Annotated[int | None, Field(ge=1, le=cfg.max_k, description="At most this many tags")]
+    K = Annotated[
+        int | None,
+        Field(ge=1, le=cfg.max_k, description="At most this many tags"),
+        BeforeValidator(_not_bool),
+    ]
     MinScore = Annotated[
-        float | None, Field(ge=0, le=1, description="Drop tags scoring below this")
+        float | None,
+        Field(ge=0, le=1, description="Drop tags scoring below this"),
+        BeforeValidator(_not_bool),
     ]
     TagList = Annotated[list[TagName], Field(max_length=cfg.max_feedback_tags)]
 
