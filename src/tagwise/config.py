@@ -125,6 +125,9 @@ class MonitoringConfig(_Section):
     family_alpha: float = Field(0.05, gt=0, lt=1, description="Bonferroni family error rate")
     domain_auc: float = Field(0.70, gt=0.5, le=1)
     f1_drop: float = Field(0.05, ge=0, le=1)
+    oov_increase: float = Field(
+        0.02, ge=0, le=1, description="OOV alerts need this rise in mean rate, not only p < α"
+    )
     webhook_url: str | None = Field(None, description="POST alerts here (JSON); unset = off")
     webhook_timeout: float = Field(5.0, gt=0)
     recent_days: int = Field(7, ge=1, description="Retrain: the most recent labelled window")

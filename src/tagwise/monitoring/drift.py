@@ -3,8 +3,10 @@
 Which tests, and why:
 
 * **text length** — two-sample Kolmogorov–Smirnov on word counts (scipy);
-* **out-of-vocabulary rate** — Mann–Whitney U on per-project OOV rates, the reference
-  rates measured on a held-out half of the reference (in-sample OOV would be zero);
+* **out-of-vocabulary rate** — Mann–Whitney U on per-project OOV rates against held-out
+  reference texts (in-sample OOV would be zero); it alerts only when significant *and*
+  the mean rate rose by at least ``oov_increase`` (new words arrive every week: a tiny
+  but significant rise is not worth a page);
 * **content (embedding) drift** — a domain classifier: TF-IDF + logistic regression
   tries to tell window texts from reference texts; cross-validated ROC AUC near 0.5
   means "indistinguishable", well above means the topics moved;
@@ -58,6 +60,7 @@ class Thresholds:
     family_alpha: float = 0.05
     domain_auc: float = 0.70
     f1_drop: float = 0.05
+    oov_increase: float = 0.02
     min_window: int = 20
 
 
@@ -290,7 +293,8 @@ def check_window(
             "oov_rate_mannwhitney",
             float(oov.mean()),
             alpha,
-            mw.pvalue < alpha,
+            bool(mw.pvalue < alpha)
+            and oov.mean() - reference.oov_rates.mean() >= thresholds.oov_increase,
             float(mw.pvalue),
             f"mean OOV {oov.mean():.3f} vs reference {reference.oov_rates.mean():.3f}",
         )

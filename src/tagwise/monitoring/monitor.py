@@ -70,6 +70,7 @@ def thresholds(settings: Settings) -> Thresholds:
         family_alpha=m.family_alpha,
         domain_auc=m.domain_auc,
         f1_drop=m.f1_drop,
+        oov_increase=m.oov_increase,
         min_window=m.min_window,
     )
 
