@@ -49,6 +49,7 @@ def _start_server(home: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "TAGWISE_HOME": str(home), **{v: "1" for v in THREAD_VARS}}
     exe = Path(sys.executable).with_name("tagwise")
     cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--watch-interval", "0"]
+    home.mkdir(parents=True, exist_ok=True)
     log = (home / "bench-server.log").open("w")
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
