@@ -449,5 +449,7 @@ def main() -> None:
     try:
         app()
     except TagwiseError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        from rich.markup import escape  # messages may hold brackets: 'tagwise[ray]'
+
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         sys.exit(1)

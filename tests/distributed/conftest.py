@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(items) -> None:
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[object]:
     """``ray`` with a local 2-CPU instance; shut down after the session."""
-    ray = pytest.importorskip("ray")
+    ray = pytest.importorskip("ray", exc_type=ImportError)
     ray.init(
         num_cpus=2,
         include_dashboard=False,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ray")
+pytest.importorskip("ray", exc_type=ImportError)
 
 from tagwise.distributed.batch import predict_ray
 from tagwise.distributed.shards import MANIFEST, Manifest, read_output_ids

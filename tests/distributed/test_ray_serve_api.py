@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytest.importorskip("ray")
+pytest.importorskip("ray", exc_type=ImportError)
 
 API = Path(__file__).resolve().parents[1] / "api"
 REUSED = {

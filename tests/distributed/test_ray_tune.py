@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ray")
+pytest.importorskip("ray", exc_type=ImportError)
 
 from api_support import TAGS, TINY
 

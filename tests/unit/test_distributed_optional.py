@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -66,8 +67,8 @@ def test_the_core_and_the_cli_never_import_ray():
 
 
 def test_serve_and_tune_backend_ray_name_the_extra(no_ray, tmp_path, monkeypatch):
-    from conftest import TAGS_JSON, TINY_PROJECTS
-
+    root = Path(__file__).resolve().parents[2]
+    tiny, tags = root / "tests" / "data" / "projects_tiny.json", root / "datasets" / "tags.json"
     monkeypatch.setenv("TAGWISE_HOME", str(tmp_path))
     config = tmp_path / "config.yaml"
     config.write_text("labels: {min_freq: 5}\ntracking: {enabled: false}\n")
@@ -82,9 +83,9 @@ def test_serve_and_tune_backend_ray_name_the_extra(no_ray, tmp_path, monkeypatch
             "--backend",
             "ray",
             "--projects",
-            str(TINY_PROJECTS),
+            str(tiny),
             "--tags",
-            str(TAGS_JSON),
+            str(tags),
             "--trials",
             "1",
             "--config",
@@ -94,3 +95,36 @@ def test_serve_and_tune_backend_ray_name_the_extra(no_ray, tmp_path, monkeypatch
     for result in (serve, tune):
         assert isinstance(result.exception, NotSupportedError), result.output
         assert "pip install 'tagwise[ray]'" in result.exception.message
+
+
+def test_the_console_prints_the_extra_verbatim(tmp_path):
+    """Through the real entry point: rich must not eat ``[ray]`` as markup."""
+    fake = tmp_path / "site" / "ray"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'ray'\")\n")
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "title": "t"}\n')
+    code = "import sys; from tagwise.cli import main; sys.argv = sys.argv[1:]; main()"
+    args = [
+        "tagwise",
+        "predict",
+        "--backend",
+        "ray",
+        "--input",
+        str(src),
+        "--output",
+        str(tmp_path / "out"),
+        "--model",
+        str(tmp_path),
+    ]
+    env = {
+        "PYTHONPATH": str(tmp_path / "site"),
+        "COLUMNS": "300",
+        "NO_COLOR": "1",
+        "PATH": "/usr/bin:/bin",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 1
+    assert "pip install 'tagwise[ray]'" in proc.stderr, proc.stderr

@@ -55,6 +55,7 @@ class BatchResult:
     shards_skipped: int
     seconds: float
     outdir: Path
+    worker_rows_per_s: float | None = None  # rows / busy seconds of one actor, this run
 
 
 def resolve_model_dir(ref: str, settings: Settings) -> tuple[Path, str]:
@@ -179,12 +180,15 @@ def predict_ray(
     if on_plan is not None:
         on_plan(plan, manifest)
     written = 0
+    done_before = set(manifest.shards)
     if pending:
         with ray_session(FEATURE, address=address, num_cpus=None if address else workers) as ray:
             written = _run(ray, plan, pending, manifest, outdir, model_dir, workers, k, on_shard)
     _check_complete(plan, manifest)
     manifest.complete = True
     manifest.save(outdir)
+    fresh = [s for i, s in manifest.shards.items() if i not in done_before and s.get("seconds")]
+    busy = sum(s["seconds"] for s in fresh)
     return BatchResult(
         rows_total=plan.total_rows,
         rows_written=written,
@@ -192,6 +196,7 @@ def predict_ray(
         shards_skipped=skipped,
         seconds=time.perf_counter() - t0,
         outdir=outdir,
+        worker_rows_per_s=sum(s["rows"] for s in fresh) / busy if busy else None,
     )
 
 
@@ -236,7 +241,8 @@ def _run(
             index, rows = int(row["index"]), int(row["rows"])
             if rows != expected[index]:
                 raise IntegrityError(f"shard {index}: {rows} output rows for {expected[index]}")
-            manifest.shards[index] = {"rows": rows, "file": str(row["file"])}
+            seconds = round(float(row["seconds"]), 4)
+            manifest.shards[index] = {"rows": rows, "file": str(row["file"]), "seconds": seconds}
             manifest.save(outdir)
             written += rows
             if on_shard is not None:

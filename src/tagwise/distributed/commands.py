@@ -41,8 +41,11 @@ def predict(
     """Run :func:`tagwise.distributed.batch.predict_ray` with a rows progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from tagwise.distributed.batch import predict_ray
+    from tagwise.distributed.batch import FEATURE, predict_ray
+    from tagwise.distributed.runtime import import_ray
     from tagwise.distributed.shards import input_format
+
+    import_ray(FEATURE, "data")  # the clear message before a progress bar appears
 
     if output is None:
         raise ConfigError("--backend ray writes shards into a directory: pass --output DIR")
@@ -78,6 +81,8 @@ def predict(
         f"{result.shards_skipped} already done, {result.rows_written} rows now, "
         f"{result.seconds:.1f} s)"
     )
+    if result.worker_rows_per_s:
+        console.print(f"one worker, busy: {result.worker_rows_per_s:,.0f} projects/s")
 
 
 def serve(settings: Settings, *, replicas: int, address: str | None, console: Console) -> None:
