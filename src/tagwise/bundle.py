@@ -1,5 +1,9 @@
 """A self-contained model directory: model + decision policy + labels + vocabulary.
 
+Optionally also a long-tail scorer (``tail/``): zero-/few-shot suggestions of the
+vocabulary tags outside the label space, returned apart from the head tags. A bundle
+saved without one loads as before and suggests no long-tail tags.
+
 Saved atomically (written to a temporary sibling, then renamed) with a manifest that
 records the tagwise version, config hash, dataset digests, reference statistics and a
 sha256 of every file. Loading verifies every checksum first, so a tampered or truncated
@@ -15,7 +19,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +29,14 @@ from tagwise import __version__
 from tagwise.errors import IntegrityError, UnknownModelError
 from tagwise.models.base import TagModel
 from tagwise.models.registry import backend_class
+from tagwise.models.zeroshot import TailScorer, TailSuggestion
 from tagwise.policy import DecisionPolicy
 from tagwise.taxonomy import LabelSpace, Taxonomy
 from tagwise.text import project_text
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
+TAIL_DIR = "tail"
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,20 @@ class Suggestion:
 
     tag: str
     score: float
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """The whole answer for a batch of projects, aligned with the input order.
+
+    ``tags``: head tags after the decision policy; ``long_tail``: low-confidence tags
+    from outside the label space (never one of that project's head tags); ``top``: each
+    project's best raw head score before the policy (what drift monitoring logs).
+    """
+
+    tags: list[list[Suggestion]]
+    long_tail: list[list[TailSuggestion]]
+    top: np.ndarray
 
 
 @dataclass
@@ -50,6 +70,7 @@ class ModelBundle:
     taxonomy: Taxonomy
     info: dict[str, Any] = field(default_factory=dict)
     reference: dict[str, Any] | None = None  # drift reference (monitoring.drift), if built
+    tail: TailScorer | None = None  # long-tail scorer, if fitted
 
     @property
     def labels(self) -> LabelSpace:
@@ -80,12 +101,8 @@ class ModelBundle:
         The top score is taken before the policy, so a project no tag passes for still
         tells the monitor how confident the model was.
         """
-        scores = self.scores([project_text(t, d) for t, d in projects])
-        decided = self.policy.decide(scores, k=k, min_score=min_score)
-        names = self.labels.labels
-        rows = [[Suggestion(names[j], round(s, 6)) for j, s in row] for row in decided]
-        top = scores.max(axis=1) if scores.size else np.zeros(len(projects))
-        return rows, top
+        answer = self.suggest_all(projects, k=k, min_score=min_score, long_tail=False)
+        return answer.tags, answer.top
 
     def suggest(
         self,
@@ -94,9 +111,63 @@ class ModelBundle:
         k: int | None = None,
         min_score: float | None = None,
     ) -> list[list[Suggestion]]:
-        """Suggestions for raw ``(title, description)`` pairs — the one serving path."""
+        """Head-tag suggestions for raw ``(title, description)`` pairs."""
         texts = [project_text(t, d) for t, d in projects]
         return self.suggest_texts(texts, k=k, min_score=min_score)
+
+    def suggest_all(
+        self,
+        projects: Sequence[tuple[str, str]],
+        *,
+        k: int | None = None,
+        min_score: float | None = None,
+        long_tail: bool = True,
+    ) -> Suggestions:
+        """Head and long-tail suggestions for raw pairs — the one serving path (API, CLI).
+
+        ``k`` caps the head tags (the long tail has its own cap, saved with the scorer);
+        ``min_score`` applies to both lists; ``long_tail=False`` skips the long tail.
+        """
+        texts = [project_text(t, d) for t, d in projects]
+        scores = self.scores(texts)
+        decided = self.policy.decide(scores, k=k, min_score=min_score)
+        names = self.labels.labels
+        rows = [[Suggestion(names[j], round(s, 6)) for j, s in row] for row in decided]
+        top = scores.max(axis=1) if scores.size else np.zeros(len(projects))
+        tail = (
+            self.suggest_long_tail(texts, rows, min_score=min_score)
+            if long_tail
+            else [[] for _ in rows]
+        )
+        return Suggestions(tags=rows, long_tail=tail, top=top)
+
+    def suggest_long_tail(
+        self,
+        texts: Sequence[str],
+        head: Sequence[Sequence[Suggestion]] | None = None,
+        *,
+        min_score: float | None = None,
+    ) -> list[list[TailSuggestion]]:
+        """Long-tail tags for normalised texts, skipping each text's ``head`` tags."""
+        if self.tail is None or not texts:
+            return [[] for _ in texts]
+        exclude = [[s.tag for s in row] for row in head] if head is not None else None
+        rows = self.tail.suggest(texts, exclude=exclude)
+        if min_score is not None:
+            rows = [[s for s in row if s.score >= min_score] for row in rows]
+        return rows
+
+    def with_vocabulary(self, taxonomy: Taxonomy) -> ModelBundle:
+        """This model serving a newer vocabulary (e.g. ``tags.json`` edited after training).
+
+        Feedback, the tag listing and search use ``taxonomy``; the long-tail scorer gets
+        zero-shot prototypes for its new tags and drops tags it no longer has. The head
+        model, label space and policy are unchanged. ``self`` is not modified.
+        """
+        if not taxonomy.entries:
+            return self
+        tail = self.tail.for_vocabulary(taxonomy, self.labels.labels) if self.tail else None
+        return replace(self, taxonomy=taxonomy, tail=tail)
 
     def save(self, directory: Path | str) -> Path:
         """Write the bundle atomically to ``directory`` (replacing an existing one)."""
@@ -111,6 +182,8 @@ class ModelBundle:
             (tmp / "taxonomy.json").write_text(json.dumps(self.taxonomy.to_records()))
             if self.reference is not None:
                 (tmp / "reference.json").write_text(json.dumps(self.reference))
+            if self.tail is not None:
+                self.tail.save(tmp / TAIL_DIR)
             files = {
                 str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
             }
@@ -156,8 +229,17 @@ class ModelBundle:
         taxonomy = Taxonomy.from_records(json.loads((directory / "taxonomy.json").read_text()))
         ref_path = directory / "reference.json"
         reference = json.loads(ref_path.read_text()) if ref_path.is_file() else None
+        tail_dir = directory / TAIL_DIR
+        tail = TailScorer.load(tail_dir) if (tail_dir / "tail.json").is_file() else None
         info = {k: v for k, v in manifest.items() if k != "files"}
-        return cls(model=model, policy=policy, taxonomy=taxonomy, info=info, reference=reference)
+        return cls(
+            model=model,
+            policy=policy,
+            taxonomy=taxonomy,
+            info=info,
+            reference=reference,
+            tail=tail,
+        )
 
 
 def _sha256(path: Path) -> str:

@@ -32,6 +32,19 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="YAML/JSON config file", exists=True, dir_okay=False),
 ]
+ServedTagsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tags",
+        help="A newer tags.json to serve: tags the model never saw are suggested zero-shot",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+LongTailOpt = Annotated[
+    bool,
+    typer.Option(help="Also suggest low-confidence long-tail tags (outside the label space)"),
+]
 
 
 def _settings(config: Path | None, **overrides):
@@ -168,12 +181,19 @@ def predict(
     output_format: Annotated[
         str | None, typer.Option(help="Shard format jsonl|parquet (ray; default: the input's)")
     ] = None,
+    tags: ServedTagsOpt = None,
+    long_tail: LongTailOpt = True,
 ) -> None:
-    """Suggest tags for each JSONL line: writes {"id", "tags": [{"tag", "score"}]} best first."""
+    """Suggest tags for each JSONL line: writes {"id", "tags": [{"tag", "score"}]} best first,
+    plus "long_tail": [{"tag", "score", "similarity", "source", "confidence": "low"}]."""
     from tagwise.distributed import commands as dist
 
     dist.check_backend(backend)
     if backend == "ray":
+        if tags is not None or not long_tail:
+            from tagwise.errors import ConfigError
+
+            raise ConfigError("--tags and --no-long-tail work with --backend local only")
         dist.predict(
             _settings(config),
             model=model,
@@ -187,11 +207,12 @@ def predict(
             console=_console(),
         )
         return
-    from tagwise.loading import load_model
+    from tagwise.loading import load_model, with_vocabulary_file
     from tagwise.predict import predict_file
 
     bundle, _ = load_model(model, _settings(config))
-    n = predict_file(bundle, input, output, k=k)
+    bundle = with_vocabulary_file(bundle, tags)
+    n = predict_file(bundle, input, output, k=k, long_tail=long_tail)
     if output:
         _console().print(f"{n} projects → {output}")
 
@@ -273,21 +294,44 @@ def suggest(
     ] = "models:/tagwise@champion",
     k: Annotated[int | None, typer.Option(min=1, help="Cap on tags")] = None,
     config: ConfigOpt = None,
+    tags: ServedTagsOpt = None,
+    long_tail: LongTailOpt = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the predict JSONL line instead")
+    ] = False,
 ) -> None:
     """Suggest tags for one project typed on the command line."""
-    from tagwise.loading import load_model
+    from tagwise.loading import load_model, with_vocabulary_file
 
     bundle, version = load_model(model, _settings(config))
-    _print_suggestions(bundle, version, [(title, description)], k)
+    bundle = with_vocabulary_file(bundle, tags)
+    if as_json:
+        from tagwise.predict import prediction_rows
+
+        answer = bundle.suggest_all([(title, description)], k=k, long_tail=long_tail)
+        tail = answer.long_tail if long_tail else None
+        row = prediction_rows([None], answer.tags, tail)[0]
+        typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    _print_suggestions(bundle, version, [(title, description)], k, long_tail=long_tail)
 
 
 def _print_suggestions(
-    bundle, version: str, projects: list[tuple[str, str]], k: int | None = None
+    bundle,
+    version: str,
+    projects: list[tuple[str, str]],
+    k: int | None = None,
+    *,
+    long_tail: bool = True,
 ) -> None:
     con = Console()
-    for (title, _), row in zip(projects, bundle.suggest(projects, k=k), strict=True):
+    answer = bundle.suggest_all(projects, k=k, long_tail=long_tail)
+    for (title, _), row, tail in zip(projects, answer.tags, answer.long_tail, strict=True):
         chips = ", ".join(f"{s.tag} ({s.score:.2f})" for s in row) or "(no tag passes the policy)"
         con.print(f"[bold]{title}[/] → {chips}  [dim]model v{version}[/]", highlight=False)
+        if tail:
+            low = ", ".join(f"{s.tag} ({s.score:.2f}, {s.source})" for s in tail)
+            con.print(f"  [dim]long tail, low confidence: {low}[/]", highlight=False)
 
 
 EXAMPLES = [

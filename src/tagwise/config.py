@@ -48,6 +48,34 @@ class ModelConfig(_Section):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class LongTailConfig(_Section):
+    """Long-tail suggestions: vocabulary tags outside the label space, scored zero-/few-shot.
+
+    Fitted at training (``tagwise.models.zeroshot.TailScorer``) and saved in the model;
+    shown apart from the head tags, marked low confidence.
+    """
+
+    enabled: bool = Field(True, description="Fit and serve long-tail suggestions")
+    k: int = Field(3, ge=0, le=50, description="At most this many long-tail tags per project")
+    encoder: str = Field(
+        "auto",
+        description="auto = the model's own sentence encoder if it has one, else 'hashing' "
+        "(no extra dependency or latency); or an encoder name, e.g. all-MiniLM-L6-v2",
+    )
+    min_similarity: float = Field(
+        0.35, ge=-1, le=1, description="Absolute similarity floor; the calibrated one is ≥ it"
+    )
+    false_alarm_rate: float | None = Field(
+        0.001,
+        gt=0,
+        lt=1,
+        description="Calibrated floor: the share of unrelated (project, tag) pairs above it; "
+        "null = min_similarity only",
+    )
+    max_confidence: float = Field(0.5, gt=0, le=1, description="Cap on a long-tail score")
+    few_shot: bool = Field(True, description="Move prototypes towards train+val examples")
+
+
 class PolicyConfig(_Section):
     """Decision policy: how scores become the few tags shown to an author."""
 
@@ -56,6 +84,7 @@ class PolicyConfig(_Section):
     per_tag: bool = Field(False, description="Per-tag thresholds, shrunk towards the global one")
     shrinkage: float = Field(20.0, ge=0, description="Pseudo-count pulling per-tag thresholds")
     closure: bool = Field(True, description="Add the parents of every suggested tag")
+    long_tail: LongTailConfig = Field(default_factory=LongTailConfig)
 
 
 class EvalConfig(_Section):
@@ -110,6 +139,11 @@ class ServingConfig(_Section):
     max_batch: int = Field(1000, ge=1, description="Items per /v1/suggest/batch request")
     max_k: int = Field(50, ge=1, le=50, description="Upper bound of the k parameter")
     max_feedback_tags: int = Field(100, ge=1, description="Per suggested/accepted/added list")
+    tags: Path | None = Field(
+        None,
+        description="Vocabulary served with the model (tags.json), re-read at every load; "
+        "tags the model never saw are suggested zero-shot. Default: the model's own",
+    )
 
 
 class MonitoringConfig(_Section):

@@ -24,3 +24,16 @@ def load_model(ref: str, settings: Settings) -> tuple[ModelBundle, str]:
     if not path.exists():
         raise UnknownModelError(f"{ref}: no such model directory (or use {DEFAULT_MODEL})")
     return ModelBundle.load(path), path.name
+
+
+def with_vocabulary_file(bundle: ModelBundle, tags: Path | str | None) -> ModelBundle:
+    """``bundle`` serving the vocabulary in ``tags`` (a newer ``tags.json``), if given.
+
+    Tags the model has never seen become long-tail suggestions (zero-shot); see
+    :meth:`ModelBundle.with_vocabulary`. Without ``tags`` the bundle's own is kept.
+    """
+    if tags is None:
+        return bundle
+    from tagwise.taxonomy import Taxonomy
+
+    return bundle.with_vocabulary(Taxonomy.from_file(tags))

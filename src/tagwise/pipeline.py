@@ -36,7 +36,9 @@ from tagwise.evaluate import (
 )
 from tagwise.evaluate.calibration import expected_calibration_error
 from tagwise.models.base import FitContext
+from tagwise.models.embedding import ENCODER_DEFAULTS
 from tagwise.models.registry import create_model
+from tagwise.models.zeroshot import TailScorer
 from tagwise.policy import THRESHOLD_GRID, DecisionPolicy, label_parents, tune_policy
 from tagwise.prepare import Prepared, prepare
 from tagwise.promotion import GateDecision, gate
@@ -155,6 +157,73 @@ def fit_tuned(
     return ModelBundle(model=model, policy=policy, taxonomy=taxonomy), curve
 
 
+def model_encoder(model: Any) -> dict[str, Any] | None:
+    """The encoder parameters of a model that embeds texts (itself or a member), or None.
+
+    Duck-typed: a model with an ``encoder`` parameter embeds; an ensemble's fitted
+    members (``members_``) are searched in order.
+    """
+    params = getattr(model, "params", {}) or {}
+    if "encoder" in params:
+        return {k: params[k] for k in ENCODER_DEFAULTS if k in params}
+    for member in getattr(model, "members_", ()) or ():
+        found = model_encoder(member)
+        if found is not None:
+            return found
+    return None
+
+
+def tail_params(settings: Settings, model: Any) -> dict[str, Any]:
+    """:class:`TailScorer` parameters from ``policy.long_tail`` and the fitted model.
+
+    ``encoder: auto`` reuses the model's own sentence encoder when it has one (same
+    parameters, so the embedding cache is shared and the long tail costs one matrix
+    product per request); a model without one (the TF-IDF default) gets the ``hashing``
+    encoder: pure numpy, no extra dependency, no model to load, sub-millisecond.
+    """
+    lt = settings.policy.long_tail
+    if lt.encoder == "auto":
+        encoder = model_encoder(model) or {"encoder": "hashing"}
+    else:
+        encoder = {"encoder": lt.encoder}
+    return {
+        **encoder,
+        "k": lt.k,
+        "min_similarity": lt.min_similarity,
+        "false_alarm_rate": lt.false_alarm_rate,
+        "max_confidence": lt.max_confidence,
+        **({} if lt.few_shot else {"max_shots": 0}),  # zero-shot only; floors still fitted
+    }
+
+
+def long_tail_applies(prepared: Prepared, taxonomy: Taxonomy, settings: Settings) -> bool:
+    """Whether training fits a long-tail scorer: on, multi-label, with a vocabulary."""
+    enabled = settings.policy.long_tail.enabled
+    return enabled and prepared.mode == "multi" and bool(taxonomy.entries)
+
+
+def fit_tail(
+    bundle: ModelBundle, prepared: Prepared, split: Split, taxonomy: Taxonomy, settings: Settings
+) -> TailScorer | None:
+    """The long-tail scorer for ``bundle``: every vocabulary tag outside its label space.
+
+    Few-shot examples (and the floor calibration) come from train+val only, like the
+    head model and its policy; test stays untouched. None when switched off, for
+    single-label data, or without a vocabulary.
+    """
+    if not long_tail_applies(prepared, taxonomy, settings):
+        return None
+    head = set(prepared.labels.labels)
+    scorer = TailScorer(**tail_params(settings, bundle.model))
+    rows = np.concatenate([split.train, split.val])
+    return scorer.fit(
+        taxonomy,
+        head,
+        [prepared.texts[i] for i in rows],
+        [prepared.tag_sets[i] - head for i in rows],
+    )
+
+
 def evaluate_bundle(
     name: str,
     bundle: ModelBundle,
@@ -190,7 +259,7 @@ def fit_and_evaluate(
 def measure_latency(
     bundle: ModelBundle, texts: list[str], n: int = 300, repeats: int = 3
 ) -> dict[str, float]:
-    """In-process single-suggestion latency (ms) over raw texts.
+    """In-process single-suggestion latency (ms) over raw texts (head + long tail).
 
     Median over ``repeats`` rounds of the per-round p50/p99: one busy moment on a shared
     machine must not decide a promotion.
@@ -202,7 +271,7 @@ def measure_latency(
             # a text never seen before: models that cache embeddings must pay for them here
             text = f"{texts[i % len(texts)]} ({r}.{i})"
             t0 = time.perf_counter()
-            bundle.suggest([(text, "")])
+            bundle.suggest_all([(text, "")])  # the serving path, long tail included
             samples.append((time.perf_counter() - t0) * 1000)
         arr = np.asarray(samples[n // 10 :])  # drop warm-up
         p50s.append(float(np.percentile(arr, 50)))
@@ -314,6 +383,10 @@ def train(
             progress(f"baseline {name}")
             evaluated.append(fit_and_evaluate(name, {}, prepared, split, taxonomy, settings))
 
+    if long_tail_applies(prepared, taxonomy, settings):
+        progress("fit the long-tail scorer")
+    main.bundle.tail = fit_tail(main.bundle, prepared, split, taxonomy, settings)
+
     progress("evaluate: slices, behavioural cases, latency")
     test_texts, Y_test = prepared.subset(split.test)
     latency = measure_latency(main.bundle, test_texts)
@@ -360,6 +433,8 @@ def train(
         metrics |= {f"test_{k}": v for k, v in single.items()}
     if temporal:
         metrics["temporal_micro_f1"] = temporal["models"][0]["metrics"]["micro_f1"]
+    if main.bundle.tail is not None:
+        metrics |= _tail_metrics(main.bundle.tail, prepared, split)
 
     main.bundle.info = {
         **info,
@@ -416,6 +491,20 @@ def train(
     return TrainResult(
         run_id, version, metrics, report, main.bundle, len(result.quarantined), decision, baselines
     )
+
+
+def _tail_metrics(tail: TailScorer, prepared: Prepared, split: Split) -> dict[str, float]:
+    """Long-tail tags known, and their recall@10 on test (tags below min_freq only)."""
+    from tagwise.models.zeroshot import tail_recall_at_k
+
+    head = set(prepared.labels.labels)
+    texts = [prepared.texts[i] for i in split.test]
+    r = tail_recall_at_k(tail, texts, [prepared.tag_sets[i] - head for i in split.test], k=10)
+    return {
+        "n_long_tail_tags": float(len(tail.tags_)),
+        "test_long_tail_recall_at_10": r["tail_recall_at_10"],
+        "test_long_tail_pairs": r["tail_pairs"],
+    }
 
 
 def _flat(prefix: str, d: dict, out: dict | None = None) -> dict[str, Any]:

@@ -32,25 +32,46 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
             yield lineno, obj
 
 
-def _write_chunk(bundle: ModelBundle, chunk: list[dict], out: TextIO, k: int | None) -> None:
+def prediction_rows(
+    ids: list, tags: list, long_tail: list | None = None
+) -> list[dict[str, object]]:
+    """Output lines: ``{"id", "tags": [{"tag", "score"}]}`` — the stable format — plus,
+    when asked for, ``"long_tail": [{"tag", "score", "similarity", "source", "confidence"}]``.
+    """
+    rows: list[dict[str, object]] = [
+        {"id": i, "tags": [{"tag": s.tag, "score": s.score} for s in row]}
+        for i, row in zip(ids, tags, strict=True)
+    ]
+    if long_tail is not None:
+        for row, tail in zip(rows, long_tail, strict=True):
+            row["long_tail"] = [s.to_dict() for s in tail]
+    return rows
+
+
+def _write_chunk(
+    bundle: ModelBundle, chunk: list[dict], out: TextIO, k: int | None, long_tail: bool
+) -> None:
     pairs = [(o.get("title") or "", o.get("description") or "") for o in chunk]
-    for obj, suggestions in zip(chunk, bundle.suggest(pairs, k=k), strict=True):
-        out.write(
-            json.dumps(
-                {
-                    "id": obj.get("id"),
-                    "tags": [{"tag": s.tag, "score": s.score} for s in suggestions],
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
+    answer = bundle.suggest_all(pairs, k=k, long_tail=long_tail)
+    rows = prediction_rows(
+        [o.get("id") for o in chunk], answer.tags, answer.long_tail if long_tail else None
+    )
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def predict_file(
-    bundle: ModelBundle, input_path: Path, output_path: Path | None, *, k: int | None = None
+    bundle: ModelBundle,
+    input_path: Path,
+    output_path: Path | None,
+    *,
+    k: int | None = None,
+    long_tail: bool = True,
 ) -> int:
     """Suggest tags for every line of ``input_path``; returns how many were written.
+
+    Each line also carries ``long_tail`` (low-confidence tags from outside the label
+    space; empty for a model without a long-tail scorer) unless ``long_tail=False``.
 
     The output file is written to a temporary name and renamed at the end, so a failed
     run never leaves half a file behind.
@@ -63,11 +84,11 @@ def predict_file(
         for _, obj in _read_jsonl(input_path):
             chunk.append(obj)
             if len(chunk) >= CHUNK:
-                _write_chunk(bundle, chunk, out, k)
+                _write_chunk(bundle, chunk, out, k, long_tail)
                 n += len(chunk)
                 chunk = []
         if chunk:
-            _write_chunk(bundle, chunk, out, k)
+            _write_chunk(bundle, chunk, out, k, long_tail)
             n += len(chunk)
     except BaseException:
         if tmp:

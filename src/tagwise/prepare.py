@@ -24,6 +24,7 @@ class Prepared:
     labels: LabelSpace
     mode: str
     n_dropped: int
+    tag_sets: tuple[frozenset[str], ...] = ()  # each row's P1 tags, also those below min_freq
 
     def subset(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
         """Texts and labels of some rows."""
@@ -71,6 +72,7 @@ def prepare(
         labels=labels,
         mode=mode,
         n_dropped=len(projects) - len(keep),
+        tag_sets=tuple(frozenset(label_sets[i]) for i in keep),
     )
 
 

@@ -28,6 +28,7 @@ class TagInfo:
     tag: str
     aliases: tuple[str, ...] = ()
     parents: tuple[str, ...] = ()
+    description: str = ""  # optional short text; long-tail tags are matched against it
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,13 @@ class Taxonomy:
 
     @classmethod
     def from_records(cls, records: Iterable[dict]) -> Taxonomy:
-        """Build from ``tags.json``-style records ``{tag, aliases, parents}``."""
+        """Build from ``tags.json``-style records ``{tag, aliases, parents, description?}``."""
         entries = tuple(
             TagInfo(
                 tag=clean_tag(r["tag"]),
                 aliases=tuple(clean_tag(a) for a in r.get("aliases") or ()),
                 parents=tuple(clean_tag(p) for p in r.get("parents") or ()),
+                description=str(r.get("description") or "").strip(),
             )
             for r in records
         )
@@ -80,9 +82,14 @@ class Taxonomy:
         except OSError as exc:
             raise DataFormatError(str(path), exc.strerror or str(exc)) from None
         if not isinstance(records, list) or not all(
-            isinstance(r, dict) and isinstance(r.get("tag"), str) for r in records
+            isinstance(r, dict)
+            and isinstance(r.get("tag"), str)
+            and isinstance(r.get("description") or "", str)
+            for r in records
         ):
-            raise DataFormatError(str(path), "expected a list of {tag, aliases, parents} objects")
+            raise DataFormatError(
+                str(path), "expected a list of {tag, aliases, parents, description?} objects"
+            )
         return cls.from_records(records)
 
     @property
@@ -120,11 +127,18 @@ class Taxonomy:
         return self.info(tag).aliases
 
     def to_records(self) -> list[dict]:
-        """Back to ``tags.json`` form (saved inside every model bundle)."""
-        return [
-            {"tag": e.tag, "aliases": list(e.aliases), "parents": list(e.parents)}
-            for e in self.entries
-        ]
+        """Back to ``tags.json`` form (saved inside every model bundle).
+
+        ``description`` is written only when a tag has one, so a vocabulary without
+        descriptions round-trips to exactly the records it always did.
+        """
+        records = []
+        for e in self.entries:
+            record: dict = {"tag": e.tag, "aliases": list(e.aliases), "parents": list(e.parents)}
+            if e.description:
+                record["description"] = e.description
+            records.append(record)
+        return records
 
 
 def _ancestor_closure(

@@ -330,3 +330,47 @@ def test_out_of_order_answers_are_ignored(page: Page, live_server) -> None:
     log = page.evaluate("window.__suggestLog")
     assert log[0]["slow"] and log[0]["aborted"], log
     assert "graph-neural-networks" in fresh
+
+
+def test_long_tail_chip_is_marked_and_can_be_accepted(page: Page, live_server) -> None:
+    """A tag outside the label space (no training example) shows as a low-confidence chip."""
+    tag = "quantum-machine-learning"
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_page(page, live_server.url)
+    page.locator("#title").fill("Quantum machine learning")
+    page.locator("#description").fill(
+        "A QML classifier: quantum machine learning with variational quantum circuits."
+    )
+    chip = page.locator(f'#suggestions .chip[data-tag="{tag}"]')
+    expect(chip).to_be_visible()
+    expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "false")
+
+    # Marked: class, data attributes, a visible "low" badge, a title, a dashed outline.
+    expect(chip).to_have_class(re.compile(r"\blong-tail\b"))
+    expect(chip).to_have_attribute("data-source", "long-tail")
+    expect(chip).to_have_attribute("data-confidence", "low")
+    expect(chip).to_have_attribute("title", re.compile(r"^Low confidence"))
+    expect(chip.locator(".chip-low")).to_have_text("low")
+    assert chip.evaluate("e => getComputedStyle(e).borderTopStyle") == "dashed"
+    toggle = chip.locator(".chip-toggle")
+    expect(toggle).to_have_attribute("aria-label", re.compile(r"low confidence$"))
+    score = float(chip.get_attribute("data-score"))
+    assert 0 < score <= 0.5
+    # Head-tag chips are not marked.
+    for other in page.locator("#suggestions .chip:not(.long-tail)").all():
+        assert other.get_attribute("data-confidence") is None
+
+    # The author accepts it like any other suggestion; it is sent as feedback.
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(chip).to_have_class(re.compile(r"\baccepted\b"))
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as resp_info:
+        page.locator("#submit").click()
+    response = resp_info.value
+    assert response.status == 201, response.text()
+    sent = json.loads(response.request.post_data)
+    assert tag in sent["suggested"] and sent["accepted"] == [tag]
+    row = next(r for r in feedback_rows(live_server.db_path) if r["id"] == response.json()["id"])
+    assert row["accepted"] == [tag]
+    assert errors == []

@@ -52,8 +52,12 @@ def test_one_output_row_per_input_row_and_same_tags_as_local(
     assert manifest is not None and manifest.complete
     assert read_output_ids(out, manifest) == ids
     first = json.loads((out / "part-00000.jsonl").read_text().splitlines()[0])
-    local = ModelBundle.load(model).suggest([TITLES[0]])[0]
-    assert first == {"id": "p0", "tags": [{"tag": s.tag, "score": s.score} for s in local]}
+    local = ModelBundle.load(model).suggest_all([TITLES[0]])
+    assert first == {
+        "id": "p0",
+        "tags": [{"tag": s.tag, "score": s.score} for s in local.tags[0]],
+        "long_tail": [s.to_dict() for s in local.long_tail[0]],
+    }
     again = predict_ray(ray_settings, model, tmp_path / "in.jsonl", out, shard_size=100)
     assert (again.rows_written, again.shards_skipped) == (0, 11)
 
@@ -79,6 +83,13 @@ def test_parquet_in_and_out(ray_cluster, ray_settings, ray_home, tmp_path):
     assert read_output_ids(out, manifest) == list(range(240))
     table = pq.read_table(out / "part-00001.parquet")
     assert table.schema.field("tags").type.value_type.names == ["tag", "score"]
+    assert table.schema.field("long_tail").type.value_type.names == [
+        "tag",
+        "score",
+        "similarity",
+        "source",
+        "confidence",
+    ]
 
 
 def test_a_bad_line_is_a_clear_error_naming_it(ray_cluster, ray_settings, ray_home, tmp_path):

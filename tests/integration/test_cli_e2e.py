@@ -114,6 +114,36 @@ def test_train_register_promote_predict(home: Path) -> None:
         assert scores == sorted(scores, reverse=True)
         assert all(0.0 <= s <= 1.0 for s in scores)
         assert len(lines[0]["tags"]) <= 5
+        for line in lines:  # long-tail tags: their own field, never a head tag
+            assert {t["tag"] for t in line["long_tail"]}.isdisjoint(t["tag"] for t in line["tags"])
+            assert all(t["confidence"] == "low" and t["score"] <= 0.5 for t in line["long_tail"])
+
+    # a tag added to tags.json after training, served with --tags: suggested zero-shot
+    records = json.loads(TAGS.read_text())
+    records.append({"tag": "spiking-neural-networks", "aliases": ["snn"]})
+    (home / "tags-new.json").write_text(json.dumps(records))
+    (home / "snn.jsonl").write_text(
+        json.dumps({"id": 9, "title": "Spiking neural networks", "description": "An SNN."}) + "\n"
+    )
+    common = ["--model", str(home / "m1"), "--input", str(home / "snn.jsonl"), "--config", cfg]
+    line = json.loads(run(home, "predict", *common, "--tags", str(home / "tags-new.json")).stdout)
+    assert line["long_tail"][0]["tag"] == "spiking-neural-networks"
+    assert line["long_tail"][0]["source"] == "zero-shot"
+    off = json.loads(run(home, "predict", *common, "--no-long-tail").stdout)
+    assert set(off) == {"id", "tags"}  # exactly the stable format
+    one = run(
+        home,
+        "suggest",
+        "Spiking neural networks",
+        "An SNN.",
+        "--model",
+        str(home / "m1"),
+        "--tags",
+        str(home / "tags-new.json"),
+        "--config",
+        cfg,
+    ).stdout
+    assert "long tail, low confidence: spiking-neural-networks" in one
 
 
 def test_single_label_mode_gives_exactly_one_tag(home: Path) -> None:

@@ -194,3 +194,106 @@ def test_unknown_backend_in_manifest_is_refused(saved):
     (saved / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(ConfigError, match="no-such-backend"):
         ModelBundle.load(saved)
+
+
+# ---- the long-tail scorer inside a bundle ---------------------------------------------
+
+TAIL_PROJECTS = [
+    ("Quantum machine learning", "Variational quantum circuits for quantum machine learning."),
+    *PROJECTS,
+]
+
+
+@pytest.fixture(scope="module")
+def tailed(bundle, tiny_prepared, taxonomy) -> ModelBundle:
+    from dataclasses import replace
+
+    from tagwise.models.zeroshot import TailScorer
+
+    head = set(tiny_prepared.labels.labels)
+    tail = TailScorer(encoder="hashing").fit(
+        taxonomy,
+        head,
+        list(tiny_prepared.texts),
+        [s - head for s in tiny_prepared.tag_sets],
+    )
+    return replace(bundle, tail=tail)
+
+
+def test_tail_round_trip_gives_identical_long_tail(tailed, tmp_path):
+    saved = tailed.save(tmp_path / "model")
+    manifest = json.loads((saved / MANIFEST).read_text())
+    tail_files = {"tail/tail.json", "tail/encoder.json", "tail/prototypes.npy", "tail/shots.npy"}
+    assert tail_files <= set(manifest["files"])
+    loaded = ModelBundle.load(saved)
+    assert loaded.tail is not None and loaded.tail.tags_ == tailed.tail.tags_
+    assert loaded.tail.floors_ == tailed.tail.floors_
+    first, again = tailed.suggest_all(TAIL_PROJECTS), loaded.suggest_all(TAIL_PROJECTS)
+    assert again.tags == first.tags and again.long_tail == first.long_tail
+    assert "quantum-machine-learning" in {s.tag for s in first.long_tail[0]}
+
+
+def test_long_tail_is_low_confidence_and_never_a_head_tag(tailed):
+    answer = tailed.suggest_all(TAIL_PROJECTS)
+    assert answer.tags == tailed.suggest(TAIL_PROJECTS)  # the head tags are unchanged
+    cap = tailed.tail.params["max_confidence"]
+    for head, tail in zip(answer.tags, answer.long_tail, strict=True):
+        assert len(tail) <= tailed.tail.params["k"]
+        assert {s.tag for s in tail}.isdisjoint({s.tag for s in head})
+        assert {s.tag for s in tail}.isdisjoint(tailed.labels.labels)
+        assert all(0 < s.score <= cap and s.source in ("zero-shot", "few-shot") for s in tail)
+    assert tailed.suggest_all(TAIL_PROJECTS, long_tail=False).long_tail == [[]] * len(TAIL_PROJECTS)
+    high = tailed.suggest_all(TAIL_PROJECTS, min_score=0.6)
+    assert high.long_tail == [[]] * len(TAIL_PROJECTS)  # min_score applies to both lists
+
+
+def test_head_tags_are_excluded_from_the_long_tail(tailed):
+    """Even a tail scorer that knows a head tag (a vocabulary edit) never repeats it."""
+    from dataclasses import replace
+
+    from tagwise.models.zeroshot import TailScorer
+
+    everything = TailScorer(encoder="hashing", min_similarity=-1.0, k=50)
+    everything.fit(tailed.taxonomy, exclude=[])
+    answer = replace(tailed, tail=everything).suggest_all(PROJECTS)
+    assert any(answer.tags)
+    for head, tail in zip(answer.tags, answer.long_tail, strict=True):
+        assert {s.tag for s in tail}.isdisjoint({s.tag for s in head})
+        assert len(tail) == 50  # skipped, not cut: the next tags fill the list
+
+
+def test_a_bundle_without_a_tail_loads_and_suggests_no_long_tail(bundle, saved):
+    assert not (saved / "tail").exists()
+    loaded = ModelBundle.load(saved)
+    assert loaded.tail is None
+    answer = loaded.suggest_all(PROJECTS)
+    assert answer.long_tail == [[] for _ in PROJECTS]
+    assert answer.tags == bundle.suggest(PROJECTS)
+
+
+def test_tampered_tail_is_refused(tailed, tmp_path):
+    saved = tailed.save(tmp_path / "model")
+    proto = saved / "tail" / "prototypes.npy"
+    data = bytearray(proto.read_bytes())
+    data[-1] ^= 0xFF
+    proto.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match=r"tail/prototypes\.npy does not match"):
+        ModelBundle.load(saved)
+
+
+def test_a_newer_vocabulary_adds_tags_zero_shot(tailed, taxonomy):
+    from tagwise.taxonomy import Taxonomy
+
+    snn = {
+        "tag": "spiking-neural-networks",
+        "aliases": ["snn"],
+        "description": "Neural networks of spiking neurons on neuromorphic hardware",
+    }
+    served = tailed.with_vocabulary(Taxonomy.from_records([*taxonomy.to_records(), snn]))
+    assert "spiking-neural-networks" not in tailed.tail.tags_  # the original is unchanged
+    assert tailed.taxonomy is taxonomy
+    assert served.taxonomy.canonical("snn") == "spiking-neural-networks"
+    text = [("Spiking neural networks", "An SNN of spiking neurons for neuromorphic chips.")]
+    best = served.suggest_all(text).long_tail[0][0]
+    assert (best.tag, best.source) == ("spiking-neural-networks", "zero-shot")
+    assert served.suggest_all(PROJECTS).tags == tailed.suggest_all(PROJECTS).tags

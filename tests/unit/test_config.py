@@ -171,6 +171,7 @@ def test_config_hash_is_stable():
         {"model": {"params": {"C": 1.0}}},
         {"model": {"backend": "rules"}},
         {"policy": {"top_k": 3}},
+        {"policy": {"long_tail": {"enabled": False}}},
     ],
 )
 def test_config_hash_changes_with_training_params(change):
@@ -179,7 +180,12 @@ def test_config_hash_changes_with_training_params(change):
 
 @pytest.mark.parametrize(
     "change",
-    [{"home": Path("elsewhere")}, {"tracking": {"experiment": "x"}}, {"eval": {"n_boot": 200}}],
+    [
+        {"home": Path("elsewhere")},
+        {"tracking": {"experiment": "x"}},
+        {"eval": {"n_boot": 200}},
+        {"serving": {"tags": Path("tags.json")}},
+    ],
 )
 def test_config_hash_ignores_run_time_settings(change):
     assert load_settings(**change).config_hash() == load_settings().config_hash()
@@ -189,3 +195,12 @@ def test_config_hash_ignores_key_order(tmp_path):
     one = _write(tmp_path / "a.json", {"model": {"params": {"C": 2.0, "min_df": 1}}})
     two = _write(tmp_path / "b.json", {"model": {"params": {"min_df": 1, "C": 2.0}}})
     assert load_settings(one).config_hash() == load_settings(two).config_hash()
+
+
+def test_long_tail_defaults_and_environment(monkeypatch):
+    lt = load_settings().policy.long_tail
+    assert (lt.enabled, lt.k, lt.encoder, lt.false_alarm_rate) == (True, 3, "auto", 0.001)
+    monkeypatch.setenv("TAGWISE_POLICY__LONG_TAIL__K", "1")
+    assert load_settings().policy.long_tail.k == 1
+    with pytest.raises(ConfigError, match=r"policy\.long_tail\.false_alarm_rate"):
+        load_settings(policy={"long_tail": {"false_alarm_rate": 2}})

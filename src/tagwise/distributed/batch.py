@@ -132,7 +132,8 @@ class ShardPredictor:
             try:
                 records = read_shard(self.source, self.in_fmt, shard)
                 pairs = [(r.get("title") or "", r.get("description") or "") for r in records]
-                rows = output_rows(records, self.bundle.suggest(pairs, k=self.k))
+                answer = self.bundle.suggest_all(pairs, k=self.k)
+                rows = output_rows(records, answer.tags, answer.long_tail)
                 name = write_shard(self.outdir, shard.index, self.out_fmt, rows)
             except TagwiseError as exc:
                 raise ShardError(exc.message, type(exc).__name__) from None

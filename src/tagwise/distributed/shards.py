@@ -261,12 +261,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def output_rows(records: Sequence[dict[str, Any]], suggestions: Iterable) -> list[dict[str, Any]]:
-    """``{"id", "tags": [{"tag", "score"}]}`` per input record: the stable predict format."""
-    return [
-        {"id": rec.get("id"), "tags": [{"tag": s.tag, "score": s.score} for s in row]}
-        for rec, row in zip(records, suggestions, strict=True)
-    ]
+def output_rows(
+    records: Sequence[dict[str, Any]], suggestions: Iterable, long_tail: Iterable | None = None
+) -> list[dict[str, Any]]:
+    """``{"id", "tags": [{"tag", "score"}]}`` per input record: the stable predict format,
+    plus ``long_tail`` when given (as ``tagwise predict`` writes it locally)."""
+    from tagwise.predict import prediction_rows
+
+    tail = list(long_tail) if long_tail is not None else None
+    return prediction_rows([rec.get("id") for rec in records], list(suggestions), tail)
 
 
 def write_shard(outdir: Path, index: int, fmt: Format, rows: list[dict[str, Any]]) -> str:
@@ -297,7 +300,19 @@ def _output_schema(rows: list[dict[str, Any]]):
         for r in rows:
             r["id"] = None if r["id"] is None else str(r["id"])
     tag = pa.struct([("tag", pa.string()), ("score", pa.float64())])
-    return pa.schema([("id", id_type), ("tags", pa.list_(tag))])
+    fields = [("id", id_type), ("tags", pa.list_(tag))]
+    if rows and "long_tail" in rows[0]:
+        tail = pa.struct(
+            [
+                ("tag", pa.string()),
+                ("score", pa.float64()),
+                ("similarity", pa.float64()),
+                ("source", pa.string()),
+                ("confidence", pa.string()),
+            ]
+        )
+        fields.append(("long_tail", pa.list_(tail)))
+    return pa.schema(fields)
 
 
 def read_output_ids(outdir: Path, manifest: Manifest) -> list[Any]:

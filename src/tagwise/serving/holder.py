@@ -51,13 +51,16 @@ class ReloadResult:
 def _default_loader(ref: str, settings: Settings) -> tuple[ModelBundle, str]:
     """Load through :func:`tagwise.loading.load_model` and run one suggestion.
 
-    The warm-up pays first-call costs (lazy imports, allocator growth) before the model
-    is swapped in, so the first real request after a swap is as fast as the rest.
+    With ``serving.tags`` the model serves that (re-read) vocabulary, its new tags as
+    zero-shot long-tail suggestions. The warm-up pays first-call costs (lazy imports,
+    encoder loading, allocator growth) before the model is swapped in, so the first
+    real request after a swap is as fast as the rest.
     """
-    from tagwise.loading import load_model
+    from tagwise.loading import load_model, with_vocabulary_file
 
     bundle, version = load_model(ref, settings)
-    bundle.suggest([("warm-up", "a first suggestion before serving")])
+    bundle = with_vocabulary_file(bundle, settings.serving.tags)
+    bundle.suggest_all([("warm-up", "a first suggestion before serving")])
     return bundle, version
 
 

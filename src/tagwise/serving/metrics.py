@@ -46,6 +46,12 @@ class ServingMetrics:
         self.suggestions = Counter(
             "tagwise_suggestions", "Tags suggested", ["endpoint"], registry=r
         )
+        self.long_tail = Counter(
+            "tagwise_long_tail_suggestions",
+            "Long-tail (low-confidence) tags suggested",
+            ["endpoint"],
+            registry=r,
+        )
         self.feedback = Counter("tagwise_feedback", "Feedback records stored", registry=r)
         self.reloads = Counter(
             "tagwise_model_reloads", "Model (re)load attempts", ["result"], registry=r
@@ -56,8 +62,10 @@ class ServingMetrics:
         self.model_info.clear()
         self.model_info.labels(name=name, version=version).set(1)
 
-    def observe_suggestions(self, endpoint: str, rows: list) -> None:
-        """Count projects and suggested tags of one answered request."""
+    def observe_suggestions(self, endpoint: str, rows: list, long_tail: list = ()) -> None:
+        """Count projects, suggested tags and long-tail tags of one answered request."""
+        if long_tail:
+            self.long_tail.labels(endpoint).inc(sum(len(r) for r in long_tail))
         self.projects.labels(endpoint).inc(len(rows))
         self.suggestions.labels(endpoint).inc(sum(len(r) for r in rows))
 

@@ -1,4 +1,7 @@
-"""POST /v1/suggest and /v1/suggest/batch: the one serving path, ``bundle.suggest``.
+"""POST /v1/suggest and /v1/suggest/batch: the one serving path, ``bundle.suggest_all``.
+
+Head tags (after the decision policy) and, unless the request turns them off,
+low-confidence long-tail tags from outside the label space, in a list of their own.
 
 Each answered project is queued on the prediction log (when on); the queue put is the
 only cost on the request path — the writer thread commits in batches.
@@ -12,7 +15,7 @@ from tagwise.monitoring.predictions import Prediction, new_prediction_id
 from tagwise.serving.deps import ClockDep, MetricsDep, PredictionsDep, ServedDep
 from tagwise.serving.problems import CLIENT_ERRORS, NOT_READY
 from tagwise.serving.schemas import BatchResponse, RequestModels, SuggestResponse
-from tagwise.serving.views import model_ref, tag_scores
+from tagwise.serving.views import long_tail_tags, model_ref, tag_scores
 
 
 def build_router(models: RequestModels) -> APIRouter:
@@ -31,14 +34,19 @@ def build_router(models: RequestModels) -> APIRouter:
         clock: ClockDep,
     ):
         start = time.perf_counter()
-        rows, top = served.bundle.suggest_scored(
-            [(body.title, body.description)], k=body.k, min_score=body.min_score
+        answer = served.bundle.suggest_all(
+            [(body.title, body.description)],
+            k=body.k,
+            min_score=body.min_score,
+            long_tail=body.long_tail,
         )
-        metrics.observe_suggestions("suggest", rows)
+        rows, top = answer.tags, answer.top
+        metrics.observe_suggestions("suggest", rows, answer.long_tail)
         took_ms = (time.perf_counter() - start) * 1000
         ids = _log(predictions, clock, served, [(body.title, body.description)], rows, top, took_ms)
         return SuggestResponse(
             tags=tag_scores(rows[0]),
+            long_tail=long_tail_tags(answer.long_tail[0]),
             model=model_ref(served),
             took_ms=took_ms,
             prediction_id=ids[0] if ids else None,
@@ -60,12 +68,16 @@ def build_router(models: RequestModels) -> APIRouter:
     ):
         start = time.perf_counter()
         projects = [(p.title, p.description) for p in body.items]
-        rows, top = served.bundle.suggest_scored(projects, k=body.k, min_score=body.min_score)
-        metrics.observe_suggestions("batch", rows)
+        answer = served.bundle.suggest_all(
+            projects, k=body.k, min_score=body.min_score, long_tail=body.long_tail
+        )
+        rows, top = answer.tags, answer.top
+        metrics.observe_suggestions("batch", rows, answer.long_tail)
         took_ms = (time.perf_counter() - start) * 1000
         ids = _log(predictions, clock, served, projects, rows, top, took_ms / len(projects))
         return BatchResponse(
             results=[tag_scores(r) for r in rows],
+            long_tail=[long_tail_tags(r) for r in answer.long_tail],
             model=model_ref(served),
             took_ms=took_ms,
             prediction_ids=ids,

@@ -8,9 +8,9 @@ clients and the fuzzer see the same contract the server enforces.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 from tagwise.config import ServingConfig
 
@@ -40,6 +40,25 @@ class TagScore(BaseModel):
     score: float = Field(ge=0, le=1, examples=[0.93])
 
 
+class LongTailTag(BaseModel):
+    """A low-confidence suggestion of a vocabulary tag outside the model's label space.
+
+    Scored by embedding similarity to the tag's name, aliases, parents and description
+    (zero-shot), moved towards its few training examples where there are some
+    (few-shot); shown only above a similarity floor calibrated at training.
+    """
+
+    tag: str = Field(examples=["quantum-machine-learning"])
+    score: float = Field(
+        ge=0, le=1, examples=[0.31], description="Capped confidence, at most 0.5 by default"
+    )
+    similarity: float = Field(ge=-1, le=1, description="Cosine similarity to the tag prototype")
+    source: Literal["zero-shot", "few-shot"] = Field(
+        description="zero-shot: from the vocabulary entry only; few-shot: also from examples"
+    )
+    confidence: Literal["low"] = Field("low", description="Always low: show it apart")
+
+
 class ModelRef(BaseModel):
     """Which model answered."""
 
@@ -51,6 +70,11 @@ class SuggestResponse(BaseModel):
     """Suggested tags, best first, after the decision policy."""
 
     tags: list[TagScore]
+    long_tail: list[LongTailTag] = Field(
+        default_factory=list,
+        description="Low-confidence tags from outside the label space, best first; never "
+        "one of `tags`. Empty when the request sets `long_tail: false` or the model has none",
+    )
     model: ModelRef
     took_ms: float = Field(ge=0, description="Server time spent on this request")
     prediction_id: str | None = Field(
@@ -62,6 +86,9 @@ class BatchResponse(BaseModel):
     """One list of suggestions per item, in request order."""
 
     results: list[list[TagScore]]
+    long_tail: list[list[LongTailTag]] = Field(
+        default_factory=list, description="Long-tail tags per item, in request order"
+    )
     model: ModelRef
     took_ms: float = Field(ge=0)
     prediction_ids: list[str] | None = Field(None, description="Logged prediction per item")
@@ -183,6 +210,10 @@ def request_models(cfg: ServingConfig) -> RequestModels:
         BeforeValidator(_not_bool),
     ]
     TagList = Annotated[list[TagName], Field(max_length=cfg.max_feedback_tags)]
+    LongTail = Annotated[
+        StrictBool,
+        Field(description="Also return low-confidence long-tail tags (`long_tail` field)"),
+    ]
 
     class Project(_Strict):
         """A project to tag."""
@@ -201,6 +232,7 @@ def request_models(cfg: ServingConfig) -> RequestModels:
         )
         k: K = None
         min_score: MinScore = None
+        long_tail: LongTail = True
 
     class BatchRequest(_Strict):
         """Many projects in one request (same ``k``/``min_score`` for all)."""
@@ -221,6 +253,7 @@ def request_models(cfg: ServingConfig) -> RequestModels:
         items: Annotated[list[Project], Field(min_length=1, max_length=cfg.max_batch)]
         k: K = None
         min_score: MinScore = None
+        long_tail: LongTail = True
 
     class FeedbackRequest(_Strict):
         """What the author did with the suggestions; tags may be aliases."""

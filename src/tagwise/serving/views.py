@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tagwise.bundle import ModelBundle, Suggestion
+from tagwise.models.zeroshot import TailSuggestion
 from tagwise.serving.holder import Served
 from tagwise.serving.schemas import (
     LabelEntry,
+    LongTailTag,
     ModelRef,
     ModelsResponse,
     ModelVersionOut,
@@ -31,6 +33,19 @@ def model_ref(served: Served) -> ModelRef:
 def tag_scores(row: Sequence[Suggestion]) -> list[TagScore]:
     """Suggestions → response items (scores clipped into [0, 1] for the schema)."""
     return [TagScore(tag=s.tag, score=min(1.0, max(0.0, float(s.score)))) for s in row]
+
+
+def long_tail_tags(row: Sequence[TailSuggestion]) -> list[LongTailTag]:
+    """Long-tail suggestions → response items (clipped into the schema's ranges)."""
+    return [
+        LongTailTag(
+            tag=s.tag,
+            score=min(1.0, max(0.0, float(s.score))),
+            similarity=min(1.0, max(-1.0, float(s.similarity))),
+            source=s.source,  # type: ignore[arg-type]
+        )
+        for s in row
+    ]
 
 
 def _entry(bundle: ModelBundle, tag: str) -> TagInfo:

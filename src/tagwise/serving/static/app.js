@@ -2,7 +2,7 @@
  * vocabulary, submit feedback. Plain JavaScript, no dependencies, no build step.
  *
  * API used (relative URLs so the page also works behind a path prefix):
- *   POST v1/suggest   {title, description}            -> {tags:[{tag,score}], model:{name,version}, took_ms}
+ *   POST v1/suggest   {title, description}            -> {tags:[{tag,score}], long_tail:[{tag,score,source,confidence}], model:{name,version}, took_ms}
  *   GET  v1/tags                                       -> {labels:[...], vocabulary:[{tag,aliases,parents,in_label_space}]}
  *   POST v1/feedback  {title, description, suggested, accepted, added} -> 201 {id}
  *   GET  readyz                                        -> 200 when a model is loaded
@@ -40,8 +40,9 @@
   };
 
   var state = {
-    shown: [],              // [{tag, score}] from the latest answer, in model order
+    shown: [],              // [{tag, score, longTail?, source?}]: head tags, then long-tail ones
     scores: new Map(),      // tag -> last score seen (keeps accepted chips that drop out)
+    tail: new Map(),        // tag -> source ("zero-shot"/"few-shot") of long-tail tags seen
     accepted: new Set(),    // suggested tags the author accepted
     removed: new Set(),     // suggested tags the author removed
     added: [],              // tags added from the vocabulary (canonical names)
@@ -207,6 +208,15 @@
       if (seq < state.applied || seq !== state.seq) return;   // stale or out of order
       state.applied = seq;
       state.shown = (body.tags || []).map(function (t) { return { tag: t.tag, score: Number(t.score) }; });
+      // Long-tail tags (outside the model's label space, low confidence) come after the
+      // head tags, shown apart; the author accepts or removes them like any other.
+      var head = new Set(state.shown.map(function (t) { return t.tag; }));
+      (body.long_tail || []).forEach(function (t) {
+        if (head.has(t.tag)) return;
+        head.add(t.tag);
+        state.shown.push({ tag: t.tag, score: Number(t.score), longTail: true, source: String(t.source || "zero-shot") });
+        state.tail.set(t.tag, String(t.source || "zero-shot"));
+      });
       state.shown.forEach(function (t) { state.scores.set(t.tag, t.score); });
       state.predictionId = body.prediction_id || null;   // links the feedback to this suggestion
       showModel(body.model, body.took_ms);
@@ -249,7 +259,11 @@
     var list = state.shown.filter(function (t) { return !state.removed.has(t.tag); });
     var seen = new Set(list.map(function (t) { return t.tag; }));
     state.accepted.forEach(function (tag) {
-      if (!seen.has(tag)) list.push({ tag: tag, score: state.scores.get(tag) || 0, pinned: true });
+      if (!seen.has(tag)) {
+        var source = state.tail.get(tag);
+        list.push({ tag: tag, score: state.scores.get(tag) || 0, pinned: true,
+                    longTail: source !== undefined, source: source });
+      }
     });
     return list;
   }
@@ -290,18 +304,31 @@
 
   function suggestionChip(t) {
     var accepted = state.accepted.has(t.tag);
-    var li = text("li", undefined, "chip" + (accepted ? " accepted" : "") + (t.pinned ? " pinned" : ""));
+    var li = text("li", undefined, "chip" + (accepted ? " accepted" : "") + (t.pinned ? " pinned" : "") +
+                  (t.longTail ? " long-tail" : ""));
     li.dataset.tag = t.tag;
     li.dataset.score = String(t.score);
+    if (t.longTail) {
+      li.dataset.source = "long-tail";
+      li.dataset.confidence = "low";
+      li.title = "Low confidence: " + t.tag + " is rarely or never in the training data (" +
+                 (t.source || "zero-shot") + " match on its name, aliases and description)";
+    }
 
     var toggle = text("button", undefined, "chip-toggle");
     toggle.type = "button";
     toggle.setAttribute("aria-pressed", accepted ? "true" : "false");
-    toggle.setAttribute("aria-label", (accepted ? "Accepted: " : "Accept ") + t.tag + ", score " + formatScore(t.score));
+    toggle.setAttribute("aria-label", (accepted ? "Accepted: " : "Accept ") + t.tag + ", score " + formatScore(t.score) +
+                        (t.longTail ? ", low confidence" : ""));
     toggle.appendChild(text("span", accepted ? "✓" : "+", "chip-mark"));
     var label = text("span", t.tag, "chip-label");
-    label.title = t.tag;
+    label.title = t.longTail ? li.title : t.tag;
     toggle.appendChild(label);
+    if (t.longTail) {
+      var low = text("span", "low", "chip-low");
+      low.setAttribute("aria-hidden", "true");
+      toggle.appendChild(low);
+    }
     var score = text("span", formatScore(t.score), "chip-score");
     score.setAttribute("aria-hidden", "true");
     toggle.appendChild(score);
@@ -577,6 +604,7 @@
     state.applied = state.seq;
     state.shown = [];
     state.scores.clear();
+    state.tail.clear();
     state.accepted.clear();
     state.removed.clear();
     state.added = [];
