@@ -566,9 +566,11 @@ def _report_data(
     single,
 ):
     """Everything the HTML report shows about this run."""
+    from tagwise.evaluate.error_analysis import error_analysis
     from tagwise.evaluate.report import ReportData
 
-    _, Y_test = prepared.subset(split.test)
+    test_texts, Y_test = prepared.subset(split.test)
+    policy = main.bundle.policy
     return ReportData(
         title=f"tagwise evaluation — {main.name}",
         run={k: str(v) for k, v in info.items()},
@@ -585,6 +587,17 @@ def _report_data(
         data_summary=summary_to_dict(summarize(result)),
         single_label=({**single, "labels": list(prepared.labels.labels)} if single else None),
         ece=main.metrics.get("ece") if prepared.mode == "multi" else None,
+        error_analysis=error_analysis(
+            test_texts,
+            Y_test,
+            main.selected,
+            policy.adjusted_scores(main.scores),  # the scores the decision was made on
+            list(prepared.labels.labels),
+            mode=prepared.mode,
+            ancestors=policy.parents,
+            slices=slices,
+            probs=main.scores,
+        ),
     )
 
 

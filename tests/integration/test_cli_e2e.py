@@ -80,6 +80,7 @@ def test_train_register_promote_predict(home: Path) -> None:
     assert "report: " in out.stdout
     report = Path(out.stdout.split("report: ")[1].strip())
     assert report.is_file() and "<img" in report.read_text()
+    assert "Error analysis (test)" in report.read_text()
     assert (home / "m1" / "manifest.json").is_file()
 
     listing = run(home, "models", "list", "--config", cfg).stdout

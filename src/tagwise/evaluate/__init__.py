@@ -1,4 +1,4 @@
-"""Evaluation beyond one number: metrics, bootstrap CIs, slices, behavioural cases, report.
+"""Evaluation beyond one number: metrics, CIs, slices, behavioural cases, errors, report.
 
 Everything here is a pure function of arrays except ``write_report``. Importing the
 package does no work: matplotlib, jinja2 and scikit-learn are imported where used.
@@ -11,6 +11,13 @@ from tagwise.evaluate.behavioural import (
     run_cases,
 )
 from tagwise.evaluate.bootstrap import bootstrap_ci
+from tagwise.evaluate.error_analysis import error_analysis
+from tagwise.evaluate.label_noise import (
+    LabelIssues,
+    MultiLabelIssues,
+    find_label_issues,
+    find_multilabel_issues,
+)
 from tagwise.evaluate.metrics import (
     MULTILABEL_METRIC_NAMES,
     confusion_counts,
@@ -27,10 +34,15 @@ __all__ = [
     "MULTILABEL_METRIC_NAMES",
     "BehaviouralCase",
     "BehaviouralResult",
+    "LabelIssues",
+    "MultiLabelIssues",
     "ReportData",
     "bootstrap_ci",
     "confusion_counts",
     "default_slices",
+    "error_analysis",
+    "find_label_issues",
+    "find_multilabel_issues",
     "load_cases",
     "micro_pr_curve",
     "multilabel_metrics",

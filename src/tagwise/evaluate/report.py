@@ -38,7 +38,9 @@ class ReportData:
     ``{name, metrics: multilabel_metrics(...), ci: (point, low, high)}``. ``Y_true`` and
     ``scores`` are the main model's test truth and scores (for the PR curve);
     ``val_f1_curve`` is validation micro-F1 over ``thresholds_grid`` — the curve the
-    threshold was tuned on, never test. Optional parts left as None/empty are omitted.
+    threshold was tuned on, never test. ``error_analysis`` is the dict built by
+    ``tagwise.evaluate.error_analysis.error_analysis``. Optional parts left as
+    None/empty are omitted.
     """
 
     title: str
@@ -57,6 +59,7 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     single_label: dict | None = None
     ece: float | None = None  # set -> a calibration section with the reliability diagram
+    error_analysis: dict | None = None  # ``error_analysis.error_analysis(...)`` output
 
 
 # ---------------------------------------------------------------------------- plots
@@ -266,6 +269,77 @@ every (project, tag) pair): of the pairs scored about 0.7, about 70 % should car
 <td>{{ fmt(s.micro_precision) }}</td><td>{{ fmt(s.micro_recall) }}</td></tr>
 {% endfor %}</table>
 <p class="small">Slices below the minimum size are listed with “—” rather than dropped.</p>
+{% endif %}
+
+{% if d.error_analysis %}{% set e = d.error_analysis %}
+{% set what, whats = ("class", "classes") if e.mode == "single" else ("tag", "tags") %}
+<h2>Error analysis (test)</h2>
+{% if e.slice_findings %}<h3>What the slices say</h3>
+<ul class="findings">{% for s in e.slice_findings %}<li>{{ s }}</li>{% endfor %}</ul>{% endif %}
+
+<h3>Most confused {{ whats }}</h3>
+{% if e.confused %}<table class="confused"><tr><th class="l">predicted (wrongly)</th>
+<th class="l">true</th><th>documents</th>
+{% if e.mode == "single" %}<th>share of true {{ what }}</th>
+{% else %}<th>true tag missed</th><th class="l">relation</th>{% endif %}</tr>
+{% for c in e.confused %}<tr><td class="l">{{ c.predicted }}</td><td class="l">{{ c.true }}</td>
+<td>{{ fmt(c.count) }}</td>
+{% if e.mode == "single" %}<td>{{ fmt(c.share) }}</td>
+{% else %}<td>{{ fmt(c.missed) }}</td><td class="l">{{ c.relation or "—" }}</td>{% endif %}</tr>
+{% endfor %}</table>
+<p class="small">{% if e.mode == "single" %}Off-diagonal cells of the confusion matrix,
+largest first.{% else %}A pair counts once per project where the predicted tag is a false
+positive and the true tag was missed, or is its parent, child or sibling in the
+vocabulary (right branch, wrong node). Relation is the predicted tag's.{% endif %}</p>
+{% else %}<p>No confusions on the test set.</p>{% endif %}
+
+{% if e.examples %}<h3>Examples of errors</h3>
+<p class="small">The {{ whats }} with the most errors. False positives highest score
+first, false negatives lowest score first: the most confident mistakes.</p>
+{% for t in e.examples %}<h4>{{ t.tag }} — {{ t.n_fp }}
+false positive{{ "" if t.n_fp == 1 else "s" }}, {{ t.n_fn }}
+false negative{{ "" if t.n_fn == 1 else "s" }}</h4>
+<table class="examples"><tr><th class="l">error</th><th>score</th><th class="l">text</th>
+<th class="l">true</th><th class="l">predicted</th></tr>
+{% for kind, rows in (("false positive", t.false_positives),
+                      ("false negative", t.false_negatives)) %}
+{% for x in rows %}<tr><td class="l">{{ kind }}</td><td>{{ fmt(x.score) }}</td>
+<td class="l">{{ x.text }}</td><td class="l">{{ x.true | join(", ") or "—" }}</td>
+<td class="l">{{ x.predicted | join(", ") or "—" }}</td></tr>
+{% endfor %}{% endfor %}</table>
+{% endfor %}{% endif %}
+
+{% if e.label_issues %}{% set li = e.label_issues %}
+<h3>Suspected label issues</h3>
+<p>Confident learning flags <strong>{{ li.n_issues }}</strong>
+{% if e.mode == "single" %}of {{ li.n_docs }} test labels
+{% else %}(project, tag) cells in {{ li.n_docs_flagged }} of {{ li.n_docs }} test
+projects{% endif %}
+(estimated noise rate {{ fmt(li.noise_rate) }}) where the model confidently disagrees
+with the author. Review these labels before reading the errors above as model
+mistakes.</p>
+{% if li.per_tag %}{% if e.mode == "single" %}
+<table class="label-noise"><tr><th class="l">given</th><th class="l">suggested</th>
+<th>count</th></tr>
+{% for r in li.per_tag %}<tr><td class="l">{{ r.given }}</td><td class="l">{{ r.suggested }}</td>
+<td>{{ fmt(r.count) }}</td></tr>{% endfor %}</table>
+{% else %}
+<table class="label-noise"><tr><th class="l">tag</th><th>given</th>
+<th>probably missing</th><th>probably extra</th></tr>
+{% for r in li.per_tag %}<tr><td class="l">{{ r.tag }}</td><td>{{ fmt(r.given) }}</td>
+<td>{{ fmt(r.missing) }}</td><td>{{ fmt(r.extra) }}</td></tr>{% endfor %}</table>
+{% endif %}{% endif %}
+{% if li.issues %}<table class="label-issues"><tr><th class="l">given</th>
+<th class="l">suggested</th><th>model score</th><th>self-confidence</th>
+<th class="l">text</th></tr>
+{% for r in li.issues %}<tr><td class="l">{{ r.given }}</td><td class="l">{{ r.suggested }}</td>
+<td>{{ fmt(r.score) }}</td><td>{{ fmt(r.self_confidence) }}</td>
+<td class="l">{{ r.text }}</td></tr>
+{% endfor %}</table>
+<p class="small">Most suspicious first (lowest model probability of the given label).
+Per class the threshold is the model's mean probability over the documents labelled
+with it (Northcutt et al., confident learning).</p>{% endif %}
+{% endif %}
 {% endif %}
 
 {% if d.behavioural %}{% set b = d.behavioural %}
