@@ -56,6 +56,18 @@ def _latency(bundle, projects, n: int = 400, passes: int = 3) -> dict[str, float
     }
 
 
+def _encoder_note(params: dict) -> str:
+    """The encoder settings latency depends on, e.g. ``, all-MiniLM-L6-v2 int8, ≤ 128 ...``."""
+    for p in [*(m.get("params") or {} for m in params.get("members", [])), params]:
+        if "encoder" in p:
+            quant = p.get("quantization", "none")
+            return (
+                f", {p['encoder']} {'float32' if quant == 'none' else quant}, "
+                f"≤ {p.get('max_seq_length', 256)} word pieces"
+            )
+    return ""
+
+
 def _single_ci(y_true, y_pred, labels, n_boot: int = 1000, seed: int = 42):
     import numpy as np
 
@@ -129,8 +141,14 @@ def _tail(prepared, split, result, taxonomy, settings) -> dict:
     return out
 
 
-def _ablation(prepared, split, taxonomy, settings) -> list[tuple[str, float, float]]:
-    """5-fold CV on train+val: member OOF scores once, then each combination (stacked)."""
+def _ablation(
+    prepared, split, taxonomy, settings, own: dict | None = None
+) -> list[tuple[str, float, float]]:
+    """5-fold CV on train+val: member OOF scores once, then each combination (stacked).
+
+    ``own`` maps a backend name to the champion's parameters for it (encoder,
+    quantization, ...), so the ablation scores the members the champion really uses.
+    """
     import numpy as np
 
     from tagwise.models.base import FitContext
@@ -143,12 +161,13 @@ def _ablation(prepared, split, taxonomy, settings) -> list[tuple[str, float, flo
     texts = [prepared.texts[i] for i in rows]
     Y = prepared.Y[rows]
     ctx = FitContext(labels=prepared.labels, taxonomy=taxonomy, seed=settings.seed)
+    own = own or {}
     members = {
-        "tfidf": ("tfidf-linear", {}, "logit"),
-        "emb-lr": ("embedding", {}, "logit"),
-        "knn": ("knn", {}, "identity"),
-        "rules": ("rules", {}, "identity"),
-        "vocab-match": ("vocab-match", {}, "identity"),
+        "tfidf": ("tfidf-linear", own.get("tfidf-linear", {}), "logit"),
+        "emb-lr": ("embedding", own.get("embedding", {}), "logit"),
+        "knn": ("knn", own.get("knn", {}), "identity"),
+        "rules": ("rules", own.get("rules", {}), "identity"),
+        "vocab-match": ("vocab-match", own.get("vocab-match", {}), "identity"),
     }
     folds = kfold_indices(Y, n_splits=5, seed=settings.seed)
     oof = {k: np.zeros(Y.shape) for k in members}
@@ -193,6 +212,7 @@ def main() -> None:
     parser.add_argument("--ablation", action="store_true", help="also run the CV ablation")
     parser.add_argument("--skip-single", action="store_true")
     args = parser.parse_args()
+    args.config = args.config.resolve()  # the header names it relative to the repo
     pin_threads(1)
     from tagwise.config import load_settings
     from tagwise.evaluate.calibration import (
@@ -266,7 +286,8 @@ def main() -> None:
             f"only (10 bins): {ece_shown:.3f}"
         )
         say(
-            f"- single suggestion, in-process, raw title+description, 1 torch thread: "
+            f"- single suggestion, in-process, raw title+description, 1 torch thread"
+            f"{_encoder_note(params)}: "
             f"p50 **{latency['p50_ms']:.1f} ms**, p99 **{latency['p99_ms']:.1f} ms** (median "
             f"of 3 passes of 400; best pass p99 {latency['p99_min']:.1f} ms; machine load "
             f"average {latency['load']:.1f} on 2 cores while measuring)"
@@ -318,7 +339,8 @@ def main() -> None:
             say()
             say("| configuration | CV micro-F1 | threshold |")
             say("|---|---|---|")
-            for name, f1, thr in _ablation(prepared, split, taxonomy, settings):
+            own = {m["backend"]: dict(m.get("params") or {}) for m in params.get("members", [])}
+            for name, f1, thr in _ablation(prepared, split, taxonomy, settings, own):
                 say(f"| {name} | {f1:.3f} | {thr:.2f} |")
 
     if args.write:

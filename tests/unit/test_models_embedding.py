@@ -131,3 +131,43 @@ def test_knn_votes_are_similarity_weighted_shares():
     # k larger than the keys uses them all
     wide = knn_votes(q, keys, labels, k=10, temperature=1e3)
     np.testing.assert_allclose(wide, [[2 / 3, 2 / 3]], rtol=1e-3)
+
+
+def test_quantization_is_validated(context):
+    with pytest.raises(ConfigError, match=r"quantization.*\['none', 'int8'\]"):
+        Encoder(name="hashing", quantization="fp8")
+    with pytest.raises(ConfigError, match="not a neural network"):
+        create_model("embedding", {**HASH, "quantization": "int8"}).fit(TEXTS, Y, context)
+
+
+def test_disk_cache_is_kept_per_variant(tmp_path, monkeypatch):
+    first = Encoder(name="hashing", cache_dir=tmp_path)
+    first.encode(["cached text"])
+    assert first.variant == "none-len256"
+    assert [p.relative_to(tmp_path).parts[:2] for p in tmp_path.rglob("*.npy")] == [
+        ("hashing", "none-len256")
+    ]
+    other = Encoder(name="hashing", max_seq_length=64, cache_dir=tmp_path)
+    calls: list[list[str]] = []
+    monkeypatch.setattr(
+        other, "_encode", lambda texts, *a: calls.append(texts) or first.encode(texts)
+    )
+    other.encode(["cached text"])
+    assert calls == [["cached text"]]  # another variant's vectors are never read
+
+
+def test_encoder_reference_records_the_variant_and_is_checked(context, tmp_path):
+    model = create_model("embedding", HASH).fit(TEXTS, Y, context)
+    model.save(tmp_path)
+    ref = json.loads((tmp_path / "encoder.json").read_text())
+    assert (ref["quantization"], ref["max_seq_length"]) == ("none", 256)
+    for key, value in (("quantization", "int8"), ("max_seq_length", 128)):
+        (tmp_path / "encoder.json").write_text(json.dumps({**ref, key: value}))
+        with pytest.raises(IntegrityError, match=key):
+            type(model).load(tmp_path)
+    # a reference written before quantization existed is float
+    old = {k: v for k, v in ref.items() if k != "quantization"}
+    (tmp_path / "encoder.json").write_text(json.dumps(old))
+    np.testing.assert_array_equal(
+        type(model).load(tmp_path).predict_proba(TEXTS[:2]), model.predict_proba(TEXTS[:2])
+    )

@@ -4,7 +4,14 @@ The encoder is *referenced*, not copied: a saved model stores the encoder's name
 package and version and the embedding size (``encoder.json``), and loading checks them.
 Encoders are shared within a process (one loaded MiniLM serves every member of an
 ensemble) and keep an in-memory LRU cache of embeddings keyed by the sha256 of the
-(already normalised) text, optionally backed by an on-disk cache of ``.npy`` files.
+(already normalised) text, optionally backed by an on-disk cache of ``.npy`` files kept
+per variant (encoder, quantization, truncation), so variants never mix.
+
+``quantization: int8`` runs the encoder's Linear layers in dynamic int8
+(:mod:`tagwise.models.quantize`): about twice as fast on CPU, embeddings at cosine
+≈ 0.99 of the float ones. It applies alike at fit and predict time (it is an encoder
+parameter, recorded in ``encoder.json`` and checked on load), and such an encoder
+encodes one text at a time, so an embedding never depends on its batch.
 
 ``hashing`` is a tiny deterministic encoder (hashed character trigrams, pure numpy)
 for unit tests and for machines without the ``embeddings`` extra; it is not meant for
@@ -48,10 +55,13 @@ ENCODERS: dict[str, EncoderSpec] = {
     "hashing": EncoderSpec(None, None, 256),
 }
 
+QUANTIZATIONS = ("none", "int8")
+
 ENCODER_DEFAULTS: dict[str, Any] = {
     "encoder": "all-MiniLM-L6-v2",
+    "quantization": "none",  # "int8": dynamic int8 Linear layers (≈2× faster on CPU)
     "threads": 1,  # torch threads when predicting (serving latency: 1 is steadiest)
-    "fit_threads": 2,  # torch threads for the batch encode at fit time
+    "fit_threads": 2,  # threads for the encode at fit time (torch's, or int8 workers)
     "batch_size": 64,
     "max_seq_length": 256,
     "cache_dir": None,  # optional on-disk embedding cache
@@ -85,19 +95,29 @@ class Encoder:
         *,
         name: str = "all-MiniLM-L6-v2",
         max_seq_length: int = 256,
+        quantization: str = "none",
         cache_dir: str | Path | None = None,
         max_cached: int = 50_000,
     ) -> None:
         if name not in ENCODERS:
             raise ConfigError(f"unknown encoder {name!r}; valid: {sorted(ENCODERS)}")
+        check_quantization(name, quantization)
         self.name = name
         self.spec = ENCODERS[name]
         self.max_seq_length = max_seq_length
-        self.cache_dir = Path(cache_dir) / name if cache_dir else None
+        self.quantization = quantization
+        self.cache_dir = Path(cache_dir) / name / self.variant if cache_dir else None
         self.max_cached = max_cached
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._tokenizer_lock = threading.Lock()  # a fast tokenizer is not re-entrant
         self._model = None
+        self._kernels: str | None = None
+
+    @property
+    def variant(self) -> str:
+        """What besides the name decides the vectors (``int8-len256``): the cache folder."""
+        return f"{self.quantization}-len{self.max_seq_length}"
 
     @property
     def dim(self) -> int:
@@ -112,7 +132,17 @@ class Encoder:
             "version": _package_version(self.spec.package),
             "dim": self.dim,
             "max_seq_length": self.max_seq_length,
+            "quantization": self.quantization,
+            **({"int8_kernels": self.int8_kernels()} if self.quantization == "int8" else {}),
         }
+
+    def int8_kernels(self) -> str:
+        """The int8 kernels this process runs (see :func:`tagwise.models.quantize.int8_kernels`)."""
+        if self._kernels is None:
+            from tagwise.models.quantize import int8_kernels
+
+            self._kernels = int8_kernels()
+        return self._kernels
 
     def _load(self):
         if self._model is None and self.spec.module is not None:
@@ -129,6 +159,12 @@ class Encoder:
                 ) from None
             model = SentenceTransformer(str(package.get_model_path()), device="cpu")
             model.max_seq_length = self.max_seq_length
+            model.eval()
+            if self.quantization == "int8":
+                from tagwise.models.quantize import quantize_linears
+
+                quantize_linears(model[0])  # the transformer; pooling has no weights
+                self.int8_kernels()
             self._model = model
         return self._model
 
@@ -187,7 +223,18 @@ class Encoder:
         model = self._load()
         import torch
 
-        torch.set_num_threads(max(1, int(threads)))
+        threads = max(1, int(threads))
+        if len(texts) == 1 or self.quantization != "none":
+            # The serving path (one text) skips encode()'s batching; int8 always goes
+            # one text at a time, its activation scale being per tensor.
+            torch.set_num_threads(1)
+            if threads == 1 or len(texts) == 1:
+                return np.stack([self._encode_one(t) for t in texts])
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                return np.stack(list(pool.map(self._encode_one, texts)))
+        torch.set_num_threads(threads)
         vecs = model.encode(
             texts,
             batch_size=batch_size,
@@ -196,6 +243,18 @@ class Encoder:
             show_progress_bar=False,
         )
         return np.asarray(vecs, dtype=np.float32)
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        """One text through the sentence-transformers modules (no padding, no batching)."""
+        import torch
+
+        model = self._load()
+        with self._tokenizer_lock:
+            features = model.preprocess([text])
+        with torch.inference_mode():
+            vec = model(features)["sentence_embedding"][0]
+            vec = torch.nn.functional.normalize(vec, dim=0)
+        return vec.numpy().astype(np.float32, copy=False)
 
 
 def _hashing_embed(texts: list[str], dim: int) -> np.ndarray:
@@ -216,9 +275,21 @@ def _hashing_embed(texts: list[str], dim: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def get_encoder(name: str, max_seq_length: int = 256, cache_dir: str | None = None) -> Encoder:
+def get_encoder(
+    name: str, max_seq_length: int = 256, cache_dir: str | None = None, quantization: str = "none"
+) -> Encoder:
     """The process-wide encoder for these settings (loaded once, shared by all models)."""
-    return Encoder(name=name, max_seq_length=max_seq_length, cache_dir=cache_dir)
+    return Encoder(
+        name=name, max_seq_length=max_seq_length, quantization=quantization, cache_dir=cache_dir
+    )
+
+
+def check_quantization(name: str, quantization: str) -> None:
+    """Raise :class:`ConfigError` for an unknown quantization or one the encoder lacks."""
+    if quantization not in QUANTIZATIONS:
+        raise ConfigError(f"quantization={quantization!r}; valid: {list(QUANTIZATIONS)}")
+    if quantization != "none" and ENCODERS[name].module is None:
+        raise ConfigError(f"encoder {name!r} is not a neural network: quantization must be 'none'")
 
 
 def check_encoder_available(name: str) -> None:
@@ -246,6 +317,10 @@ class EncoderMixin:
         for key in ("threads", "fit_threads", "batch_size", "max_seq_length"):
             if not isinstance(p[key], int) or p[key] < 1:
                 raise ConfigError(f"{self.name}: {key}={p[key]!r} must be an integer ≥ 1")
+        try:
+            check_quantization(p["encoder"], p["quantization"])
+        except ConfigError as exc:
+            raise ConfigError(f"{self.name}: {exc}") from None
         check_encoder_available(p["encoder"])
 
     @property
@@ -253,7 +328,7 @@ class EncoderMixin:
         """The shared encoder named by the parameters."""
         p = self.params
         cache = str(p["cache_dir"]) if p.get("cache_dir") else None
-        return get_encoder(p["encoder"], int(p["max_seq_length"]), cache)
+        return get_encoder(p["encoder"], int(p["max_seq_length"]), cache, p["quantization"])
 
     def embed(self, texts: Sequence[str], *, fitting: bool = False) -> np.ndarray:
         """Embeddings of normalised texts (more threads at fit time, one when serving)."""
@@ -276,10 +351,22 @@ class EncoderMixin:
                 f"{path}: model was trained with encoder {saved.get('name')} "
                 f"(dim {saved.get('dim')}), not {current['name']} (dim {current['dim']})"
             )
+        for key, default in (("quantization", "none"), ("max_seq_length", None)):
+            if saved.get(key, default) not in (current[key], None):
+                raise IntegrityError(
+                    f"{path}: model was trained on embeddings with {key}={saved.get(key)!r}, "
+                    f"this encoder gives {key}={current[key]!r} ones"
+                )
         if saved.get("version") != current["version"]:
             warnings.warn(
                 f"{path}: trained with {saved.get('package')} {saved.get('version')}, "
                 f"this process has {current['version']}; embeddings may differ",
+                stacklevel=3,
+            )
+        if saved.get("int8_kernels", current.get("int8_kernels")) != current.get("int8_kernels"):
+            warnings.warn(
+                f"{path}: int8 embeddings were computed with {saved.get('int8_kernels')} "
+                f"kernels, this process runs {current.get('int8_kernels')}; they may differ",
                 stacklevel=3,
             )
 
