@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 export TAGWISE_HOME ?= var
+# the model `make run` trains when none is registered (falls back to TF-IDF if the gate refuses it)
+CONFIG ?= configs/champion.yaml
 
 .PHONY: run test install lint unit bench lock clean
 
@@ -17,8 +19,8 @@ install: $(STAMP)
 
 ## run: install, train the default model if none is registered, serve API + web UI
 run: install
-	$(BIN)/tagwise bootstrap --projects datasets/projects.json --tags datasets/tags.json
-	$(BIN)/tagwise serve --host 127.0.0.1 --port 8000
+	$(BIN)/tagwise bootstrap --projects datasets/projects.json --tags datasets/tags.json $(if $(CONFIG),--config $(CONFIG))
+	$(BIN)/tagwise serve --host 127.0.0.1 --port 8000 $(if $(CONFIG),--config $(CONFIG))
 
 ## test: lint + the whole test suite
 test: install lint

@@ -1,14 +1,15 @@
 """Quality benchmark (issue 5): the champion beside the TF-IDF baseline, measured.
 
 Usage: python benchmarks/quality.py [--config configs/champion.yaml] [--write docs/benchmarks.md]
-       [--ablation] [--skip-single]
+       [--ablation]
 
 On label protocol P1 (bundled data, `tagwise train` split) and on the temporal split:
 micro-F1 with its bootstrap 95% CI, the other P1 metrics, expected calibration error,
 single-suggestion latency (p50/p99, one torch thread) and training time from scratch.
 Also: long-tail recall@10 (tags below min_freq, few-shot prototypes from train+val),
-single-label mode on categories.csv (weighted F1 with CI), and with --ablation a
-cross-validated ablation on train+val only (the numbers the choices were made on).
+and with --ablation a cross-validated ablation on train+val only (the numbers the
+choices were made on).
+Single-label mode (categories.csv) is benchmarks/single_label.py.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from _common import header, pin_threads, replace_section
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "Quality"
 PROJECTS, TAGS = ROOT / "datasets" / "projects.json", ROOT / "datasets" / "tags.json"
-CATEGORIES = ROOT / "datasets" / "categories.csv"
 
 
 def _latency(bundle, projects, n: int = 400, passes: int = 3) -> dict[str, float]:
@@ -36,7 +36,7 @@ def _latency(bundle, projects, n: int = 400, passes: int = 3) -> dict[str, float
 
     pairs = [(p.title, p.description) for p in projects]
     for pair in pairs[:30]:
-        bundle.suggest([pair])  # warm-up
+        bundle.suggest_all([pair])  # warm-up
     p50s, p99s = [], []
     for rep in range(passes):
         samples = []
@@ -44,7 +44,7 @@ def _latency(bundle, projects, n: int = 400, passes: int = 3) -> dict[str, float
             title, description = pairs[i % len(pairs)]
             pair = (f"{title} #{rep}-{i}", description)  # a new text: no embedding cache hit
             t0 = time.perf_counter()
-            bundle.suggest([pair])
+            bundle.suggest_all([pair])  # the serving path: head + long tail
             samples.append((time.perf_counter() - t0) * 1000)
         p50s.append(float(np.percentile(samples, 50)))
         p99s.append(float(np.percentile(samples, 99)))
@@ -66,43 +66,6 @@ def _encoder_note(params: dict) -> str:
                 f"≤ {p.get('max_seq_length', 256)} word pieces"
             )
     return ""
-
-
-def _single_ci(y_true, y_pred, labels, n_boot: int = 1000, seed: int = 42):
-    import numpy as np
-
-    from tagwise.evaluate import single_label_metrics
-
-    rng = np.random.default_rng(seed)
-    point = single_label_metrics(y_true, y_pred, labels)
-    boots = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(y_true), len(y_true))
-        boots.append(single_label_metrics(y_true[idx], y_pred[idx], labels)["weighted_f1"])
-    lo, hi = np.quantile(boots, [0.025, 0.975])
-    return point, float(lo), float(hi)
-
-
-def _single_cv(backend, params, prepared, split, taxonomy, settings) -> float:
-    """Weighted F1 of out-of-fold predictions, 5-fold stratified CV on train+val only."""
-    import numpy as np
-    from sklearn.model_selection import StratifiedKFold
-
-    from tagwise.evaluate import single_label_metrics
-    from tagwise.models.base import FitContext
-    from tagwise.models.registry import create_model
-
-    rows = np.concatenate([split.train, split.val])
-    texts = [prepared.texts[i] for i in rows]
-    Y = prepared.Y[rows]
-    y = Y.argmax(axis=1)
-    ctx = FitContext(labels=prepared.labels, taxonomy=taxonomy, mode="single", seed=settings.seed)
-    pred = np.zeros(len(rows), dtype=int)
-    folds = StratifiedKFold(5, shuffle=True, random_state=settings.seed).split(rows, y)
-    for tr, va in folds:
-        model = create_model(backend, params).fit([texts[i] for i in tr], Y[tr], ctx)
-        pred[va] = model.predict_proba([texts[i] for i in va]).argmax(axis=1)
-    return single_label_metrics(y, pred, list(prepared.labels.labels))["weighted_f1"]
 
 
 def _row(name, ev, ece=None, extra="") -> str:
@@ -210,7 +173,6 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "champion.yaml")
     parser.add_argument("--write", type=Path, help="replace the section in a markdown file")
     parser.add_argument("--ablation", action="store_true", help="also run the CV ablation")
-    parser.add_argument("--skip-single", action="store_true")
     args = parser.parse_args()
     args.config = args.config.resolve()  # the header names it relative to the repo
     pin_threads(1)
@@ -303,32 +265,6 @@ def main() -> None:
                 f"{r['tail_pairs']:.0f} (doc, tag) pairs of {r['tail_docs']:.0f} test docs, "
                 f"ranking {r['tail_tags']:.0f} tags outside the head label space"
             )
-
-        if not args.skip_single:
-            s_single = load_settings(args.config, home=Path(home), tracking={"enabled": False})
-            r1, tax1 = load_inputs(CATEGORIES, None, s_single)
-            p1 = prepare_dataset(r1, tax1, s_single)
-            sp1 = make_split(p1, s_single)
-            _, Y1 = p1.subset(sp1.test)
-            y_true = Y1.argmax(axis=1)
-            say()
-            say(f"Single-label mode (`datasets/categories.csv`, stratified split {sp1.sizes()}):")
-            say()
-            say("| model | accuracy | weighted F1 | 95% CI | macro F1 | 5-fold CV weighted F1 |")
-            say("|---|---|---|---|---|---|")
-            for name, b, prm in (
-                ("tagwise champion", backend, params),
-                ("TF-IDF + LR baseline", "tfidf-linear", {}),
-            ):
-                ev = fit_and_evaluate(b, prm, p1, sp1, tax1, s_single)
-                point, lo, hi = _single_ci(
-                    y_true, ev.selected.argmax(axis=1), list(p1.labels.labels)
-                )
-                cv = _single_cv(b, prm, p1, sp1, tax1, s_single)
-                say(
-                    f"| {name} | {point['accuracy']:.3f} | **{point['weighted_f1']:.3f}** | "
-                    f"{lo:.3f}–{hi:.3f} | {point['macro_f1']:.3f} | {cv:.3f} |"
-                )
 
         if args.ablation:
             say()

@@ -1,4 +1,4 @@
-"""Peer benchmark: Annif's best configuration vs tagwise's TF-IDF baseline on P1.
+"""Peer benchmark: Annif's best configuration vs tagwise's champion and TF-IDF baseline.
 
 Runs in the tagwise virtualenv; Annif lives in its own virtualenv under
 ``var/peers/annif-venv`` (git-ignored) and is driven through its CLI and a small
@@ -14,7 +14,8 @@ split:
    ``annif hyperopt`` on val (and equal weights), limit/threshold again on val;
 5. the configuration with the best val micro-F1 is Annif's entry; its test
    suggestions are scored with tagwise's ``multilabel_metrics`` + ``bootstrap_ci``,
-   beside tagwise's default ``tfidf-linear`` fitted in the same run on the same split;
+   beside tagwise's champion (``--champion``, default ``configs/champion.yaml``) and
+   its default ``tfidf-linear``, both fitted in the same run on the same split;
 6. single-suggestion latency: Annif in-process and over its REST API
    (``annif run`` on 127.0.0.1), tagwise in-process.
 
@@ -51,6 +52,7 @@ pin_threads(1)
 import numpy as np  # noqa: E402
 from export_split import Exported, export_all  # noqa: E402
 
+from tagwise.config import load_settings  # noqa: E402
 from tagwise.evaluate import bootstrap_ci, multilabel_metrics  # noqa: E402
 from tagwise.pipeline import fit_and_evaluate, measure_latency  # noqa: E402
 
@@ -636,7 +638,8 @@ def render(results: dict, elapsed: float, extras: list[str]) -> str:
         header(SECTION, COMMAND).rstrip(),
         f"- Annif {ANNIF_VERSION} in its own virtualenv (extras: {', '.join(extras)}; "
         "`nn_ensemble` skipped: it needs TensorFlow), analyzer "
-        f"`{ANALYZER}`; tagwise `tfidf-linear` with default settings",
+        f"`{ANALYZER}`; tagwise's champion (`configs/champion.yaml`, "
+        "a stacked ensemble) and its `tfidf-linear` baseline with default settings",
         f"- wall time of the whole run: {elapsed / 60:.1f} min",
         "",
         "Both systems see exactly the same rows, texts (tagwise's normalised title + "
@@ -657,8 +660,8 @@ def render(results: dict, elapsed: float, extras: list[str]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for split, r in results.items():
-        a, t = r["annif"], r["tagwise"]
-        am, tm = a["metrics"], t["metrics"]
+        a = r["annif"]
+        am = a["metrics"]
         best = a["best"]
         lines.append(
             f"| {split} (n_test={r['n_test']}) | Annif {ANNIF_VERSION} | {describe(best)}, "
@@ -667,12 +670,15 @@ def render(results: dict, elapsed: float, extras: list[str]) -> str:
             f"{am['samples_f1']:.3f} | {am['p_at_1']:.3f} | {_fmt_ms(a.get('inproc'))} | "
             f"{_fmt_ms(a.get('rest'))} |"
         )
-        lines.append(
-            f"| {split} (n_test={r['n_test']}) | tagwise | `tfidf-linear`, threshold "
-            f"{t['threshold']:.2f}, top-k {t['top_k']} | {t['val_f1']:.3f} | "
-            f"{_fmt_ci(t['ci'])} | {tm['micro_precision']:.3f} | {tm['micro_recall']:.3f} | "
-            f"{tm['samples_f1']:.3f} | {tm['p_at_1']:.3f} | {_fmt_ms(t.get('inproc'))} | — |"
-        )
+        for t in r["tagwise"]:
+            tm = t["metrics"]
+            lines.append(
+                f"| {split} (n_test={r['n_test']}) | tagwise {t['role']} | `{t['name']}`, "
+                f"threshold {t['threshold']:.2f}, top-k {t['top_k']} | {t['val_f1']:.3f} | "
+                f"{_fmt_ci(t['ci'])} | {tm['micro_precision']:.3f} | "
+                f"{tm['micro_recall']:.3f} | {tm['samples_f1']:.3f} | {tm['p_at_1']:.3f} | "
+                f"{_fmt_ms(t.get('inproc'))} | — |"
+            )
     for split, r in results.items():
         lines += [
             "",
@@ -695,17 +701,18 @@ def render(results: dict, elapsed: float, extras: list[str]) -> str:
 # --------------------------------------------------------------------------- main
 
 
-def tagwise_side(ex: Exported) -> dict:
+def tagwise_side(ex: Exported, backend: str, params: dict, role: str) -> dict:
+    """Fit one tagwise model on the exported split exactly as `tagwise train` does."""
     s = ex.settings
-    ev = fit_and_evaluate(
-        s.model.backend, s.model.params, ex.prepared, ex.split, ex.taxonomy, s, name="tfidf-linear"
-    )
+    ev = fit_and_evaluate(backend, params, ex.prepared, ex.split, ex.taxonomy, s, name=backend)
     val_texts, Y_val = ex.prepared.subset(ex.split.val)
     val_scores = ev.bundle.scores(val_texts)
     val_f1 = multilabel_metrics(Y_val, ev.bundle.policy.select(val_scores), val_scores)["micro_f1"]
     test_texts, _ = ex.prepared.subset(ex.split.test)
     lat = measure_latency(ev.bundle, test_texts)
     return {
+        "role": role,
+        "name": backend,
         "metrics": ev.metrics,
         "ci": ev.ci,
         "val_f1": val_f1,
@@ -720,9 +727,16 @@ def main() -> int:
     ap.add_argument("--reinstall", action="store_true", help="recreate Annif's virtualenv")
     ap.add_argument("--no-write", action="store_true", help="print only, leave docs alone")
     ap.add_argument("--splits", default="p1,temporal")
+    ap.add_argument(
+        "--champion",
+        type=Path,
+        default=ROOT / "configs" / "champion.yaml",
+        help="tagwise config whose model is measured beside the TF-IDF baseline",
+    )
     args = ap.parse_args()
     t_start = time.perf_counter()
     try:
+        champion = load_settings(args.champion, tracking={"enabled": False}).model
         extras = ensure_annif(args.reinstall)
         exported = export_all(VAR / "export")
         results = {}
@@ -734,8 +748,12 @@ def main() -> int:
             a["inproc"] = a["work"].dump([], latency=[a["best"].pid])["latency"][a["best"].pid]
             if name == "p1":
                 a["rest"] = rest_latency(a["work"], a["best"])
-            log(f"{name}: tagwise tfidf-linear")
-            results[name] = {"annif": a, "tagwise": tagwise_side(ex), "n_test": len(ex.split.test)}
+            log(f"{name}: tagwise champion + tfidf-linear")
+            ours = [
+                tagwise_side(ex, champion.backend, dict(champion.params), "champion"),
+                tagwise_side(ex, ex.settings.model.backend, ex.settings.model.params, "baseline"),
+            ]
+            results[name] = {"annif": a, "tagwise": ours, "n_test": len(ex.split.test)}
     except BenchError as exc:
         print(f"annif peer benchmark: {exc}", file=sys.stderr)
         return 2

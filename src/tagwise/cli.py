@@ -340,25 +340,40 @@ EXAMPLES = [
 ]
 
 
+def _train_and_report(settings, projects: Path, tags: Path | None, con: Console, run_train):
+    """One training run with progress steps; prints its F1, gate decision and report."""
+    with _steps(con) as step:
+        result = run_train(settings, projects, tags, progress=step)
+    con.print(
+        f"test micro-F1 {result.metrics['test_micro_f1']:.3f}; "
+        f"version {result.version}: {result.promoted.summary() if result.promoted else ''}"
+    )
+    typer.echo(f"report: {result.report}")
+    return result
+
+
 def _ensure_champion(settings, projects: Path, tags: Path | None, con: Console) -> None:
-    """Train and register the default model if the registry has no champion yet.
+    """Train and register the configured model if the registry has no champion yet.
 
     Shared by ``bootstrap`` and ``serve``, so a fresh clone serves the same model
-    ``make run`` would have trained.
+    ``make run`` would have trained. If the gate refuses that first model (only its
+    latency budget applies without a champion), the default TF-IDF model is trained
+    instead, so there is always something to serve.
     """
+    from tagwise.config import ModelConfig
     from tagwise.pipeline import train as run_train
     from tagwise.tracking import Tracker
 
     tracker = Tracker.from_settings(settings)
     if tracker.alias_version("champion") is None:
-        con.print("no champion registered: training the default model on the bundled data")
-        with _steps(con) as step:
-            result = run_train(settings, projects, tags, progress=step)
-        con.print(
-            f"test micro-F1 {result.metrics['test_micro_f1']:.3f}; "
-            f"version {result.version}: {result.promoted.summary() if result.promoted else ''}"
-        )
-        typer.echo(f"report: {result.report}")
+        con.print(f"no champion registered: training {settings.model.backend} on the bundled data")
+        result = _train_and_report(settings, projects, tags, con, run_train)
+        if not (result.promoted and result.promoted.promote) and settings.model != ModelConfig():
+            # A first model the gate refuses (typically its p99 on a busy machine) must not
+            # leave `make run` with nothing to serve: fall back to the default backend.
+            con.print(f"falling back to the default model ({ModelConfig().backend})")
+            fallback = settings.model_copy(update={"model": ModelConfig()})
+            _train_and_report(fallback, projects, tags, con, run_train)
     else:
         version = tracker.alias_version("champion")
         run_id = tracker.version(version).run_id
