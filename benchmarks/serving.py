@@ -193,6 +193,11 @@ def run(home: Path, repeats: int, n_single: int, config: Path | None) -> tuple[s
     command = "python benchmarks/serving.py" + (f" --config {config}" if config else "")
     command += " --write docs/benchmarks.md"
     c1_p99 = med("c1", "p99")
+    if backend == "tfidf-linear":
+        target, target_why = TARGET_P99_MS, "the serving issue's bar for the TF-IDF champion"
+    else:
+        target = load_settings(config, home=home).gate.p99_latency_ms
+        target_why = "the promotion gate's budget for any champion"
     failures = sum(r["c1"]["failures"] + r["c8"]["failures"] for r in rounds)
     overhead = med("c1", "p50") - med("local", "p50")
     lines = [
@@ -218,8 +223,8 @@ def run(home: Path, repeats: int, n_single: int, config: Path | None) -> tuple[s
         f"{med('local', 'batch_per_s'):.0f} projects/s |",
         "",
         f"HTTP overhead at concurrency 1 (p50 HTTP − p50 in-process): **{overhead:.2f} ms**. "
-        f"Target p99 ≤ {TARGET_P99_MS:.0f} ms at concurrency 1: "
-        f"**{'met' if c1_p99 <= TARGET_P99_MS else 'MISSED'}** ({c1_p99:.2f} ms).",
+        f"Target p99 ≤ {target:.0f} ms at concurrency 1 ({target_why}): "
+        f"**{'met' if c1_p99 <= target else 'MISSED'}** ({c1_p99:.2f} ms).",
     ]
     return title, "\n".join(lines) + "\n"
 
