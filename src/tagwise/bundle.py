@@ -242,6 +242,18 @@ class ModelBundle:
         )
 
 
+def verify_checksums(directory: Path | str) -> None:
+    """Refuse a bundle folder whose files do not match its manifest (:class:`IntegrityError`).
+
+    What :meth:`ModelBundle.load` checks first, without loading anything.
+    """
+    directory = Path(directory)
+    manifest_path = directory / MANIFEST
+    if not manifest_path.is_file():
+        raise IntegrityError(f"{directory}: not a tagwise model directory (no {MANIFEST})")
+    _verify_files(directory, json.loads(manifest_path.read_text())["files"])
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:

@@ -139,6 +139,12 @@ class ServingConfig(_Section):
     max_batch: int = Field(1000, ge=1, description="Items per /v1/suggest/batch request")
     max_k: int = Field(50, ge=1, le=50, description="Upper bound of the k parameter")
     max_feedback_tags: int = Field(100, ge=1, description="Per suggested/accepted/added list")
+    stats_ttl_s: float = Field(
+        5.0,
+        ge=0,
+        description="Seconds GET /v1/stats reuses its numbers; feedback posted to this "
+        "server clears them at once; 0 = recompute on every request",
+    )
     tags: Path | None = Field(
         None,
         description="Vocabulary served with the model (tags.json), re-read at every load; "

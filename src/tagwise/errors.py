@@ -6,15 +6,31 @@ Each class carries enough context for a clean CLI message and maps to one HTTP s
 
 from __future__ import annotations
 
+import copyreg
+from typing import Any
+
 
 class TagwiseError(Exception):
-    """Base class of every error tagwise raises on purpose."""
+    """Base class of every error tagwise raises on purpose.
+
+    Every subclass survives pickling (Ray and multiprocessing send a worker's exception
+    back pickled) with its message and its own fields, whatever its ``__init__`` takes.
+    """
 
     http_status: int = 500
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuild without calling ``__init__``, then restore ``args`` and every field.
+
+        Why: the default rebuilds with ``cls(*args)``, and ``args`` holds only the final
+        message, which a constructor such as ``DataFormatError(path, message, line)``
+        does not accept.
+        """
+        return (copyreg.__newobj__, (type(self), *self.args), self.__dict__.copy())
 
 
 class ConfigError(TagwiseError):

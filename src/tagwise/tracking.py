@@ -10,14 +10,16 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tagwise.errors import UnknownModelError
+from tagwise.errors import IntegrityError, UnknownModelError
 
 log = logging.getLogger(__name__)
 
@@ -188,23 +190,33 @@ class Tracker:
         self.client.set_model_version_tag(self.model_name, str(version), key, value)
 
     def download(self, version: int) -> Path:
-        """A local copy of a version's bundle (cached: versions are immutable)."""
+        """A local, verified copy of a version's bundle (cached: versions are immutable).
+
+        Safe when several processes fetch the same version into one cache at once: each
+        downloads into its own temporary sibling of the target, verifies every checksum
+        of the manifest there, and renames the folder into place in one step. Whoever
+        comes second keeps the copy already there and deletes its own, so the cache only
+        ever holds complete, verified bundles. Raises :class:`IntegrityError` for a copy
+        that fails its checksums (nothing is cached) or a foreign folder in the way.
+        """
         target = self.cache_dir / str(version)
         if (target / "manifest.json").is_file():
             return target
         mv = self.client.get_model_version(self.model_name, str(version))
         import mlflow.artifacts
 
+        from tagwise.bundle import verify_checksums
+
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.cache_dir / f".{version}.partial"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir()
-        local = mlflow.artifacts.download_artifacts(
-            artifact_uri=f"runs:/{mv.run_id}/model", dst_path=str(tmp), tracking_uri=self.uri
-        )
-        Path(local).replace(target)
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=self.cache_dir))
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                artifact_uri=f"runs:/{mv.run_id}/model", dst_path=str(tmp), tracking_uri=self.uri
+            )
+            verify_checksums(local)
+            _move_into_place(Path(local), target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         return target
 
     def resolve(self, ref: str) -> tuple[Path, int]:
@@ -222,6 +234,24 @@ class Tracker:
         else:
             raise UnknownModelError(f"{ref}: use models:/{self.model_name}@ALIAS or /VERSION")
         return self.download(version), version
+
+
+def _move_into_place(src: Path, target: Path) -> None:
+    """Rename the folder ``src`` to ``target`` in one step; keep a bundle already there.
+
+    ``os.rename`` of a folder is atomic on one filesystem and fails if ``target`` is a
+    non-empty folder, which is how a caller learns that another one finished first.
+    """
+    try:
+        os.rename(src, target)
+    except OSError:
+        if (target / "manifest.json").is_file():
+            return  # another process moved its verified copy in first: keep that one
+        if target.exists():
+            raise IntegrityError(
+                f"{target}: a folder without a manifest is in the way of the download; remove it"
+            ) from None
+        raise
 
 
 class RunLogger:

@@ -98,6 +98,62 @@ def cross_validated_f1(
     return float(max(curve))
 
 
+@dataclass(frozen=True)
+class StudyInputs:
+    """What every trial of a study reads: train+val only, the test split never."""
+
+    texts: list[str]
+    Y: np.ndarray
+    folds: list[tuple]
+    context: FitContext
+    policy: DecisionPolicy
+
+    def score(
+        self,
+        model_cfg: dict[str, Any],
+        *,
+        cache: dict | None = None,
+        report: Callable[[float, int], None] | None = None,
+    ) -> float:
+        """:func:`cross_validated_f1` of ``model_cfg`` on these inputs."""
+        return cross_validated_f1(
+            model_cfg,
+            self.texts,
+            self.Y,
+            self.folds,
+            self.context,
+            self.policy,
+            cache=cache,
+            report=report,
+        )
+
+
+def study_inputs(
+    settings: Settings, prepared: Prepared, split: Split, taxonomy: Taxonomy, n_splits: int
+) -> StudyInputs:
+    """Texts, labels, folds, fit context and base policy of train+val for a study.
+
+    The one set-up of :func:`run_study` and of the Ray study
+    (:func:`tagwise.distributed.tuning.run_study_ray`): folds from ``kfold_indices``
+    with the settings' seed, the policy's top-k and closure from the settings.
+    """
+    rows = np.concatenate([split.train, split.val])
+    Y = prepared.Y[rows]
+    return StudyInputs(
+        texts=[prepared.texts[i] for i in rows],
+        Y=Y,
+        folds=kfold_indices(Y, n_splits=n_splits, seed=settings.seed),
+        context=FitContext(
+            labels=prepared.labels, taxonomy=taxonomy, mode=prepared.mode, seed=settings.seed
+        ),
+        policy=DecisionPolicy(
+            top_k=settings.policy.top_k,
+            closure=settings.policy.closure,
+            parents=label_parents(prepared.labels, taxonomy),
+        ),
+    )
+
+
 def run_study(
     settings: Settings,
     prepared: Prepared,
@@ -116,18 +172,7 @@ def run_study(
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    rows = np.concatenate([split.train, split.val])
-    texts = [prepared.texts[i] for i in rows]
-    Y = prepared.Y[rows]
-    folds = kfold_indices(Y, n_splits=n_splits, seed=settings.seed)
-    context = FitContext(
-        labels=prepared.labels, taxonomy=taxonomy, mode=prepared.mode, seed=settings.seed
-    )
-    policy = DecisionPolicy(
-        top_k=settings.policy.top_k,
-        closure=settings.policy.closure,
-        parents=label_parents(prepared.labels, taxonomy),
-    )
+    inputs = study_inputs(settings, prepared, split, taxonomy, n_splits)
     cache: dict = {}
 
     def objective(trial) -> float:
@@ -138,9 +183,7 @@ def run_study(
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        value = cross_validated_f1(
-            cfg, texts, Y, folds, context, policy, cache=cache, report=report
-        )
+        value = inputs.score(cfg, cache=cache, report=report)
         trial.set_user_attr("model", cfg)
         return value
 

@@ -199,6 +199,59 @@ def test_stats_on_a_small_fixture(settings, registry_home, tmp_path):
         assert [p["start"] for p in weekly] == ["2026-11-02"]
 
 
+def _count_stats(monkeypatch) -> list[int]:
+    """Count the aggregations ``GET /v1/stats`` runs (the real one still answers)."""
+    from tagwise.serving import routes_impact
+
+    calls: list[int] = []
+    real = routes_impact.feedback_stats
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(routes_impact, "feedback_stats", counting)
+    return calls
+
+
+def test_stats_are_computed_once_within_the_ttl(settings, registry_home, tmp_path, monkeypatch):
+    calls = _count_stats(monkeypatch)
+    with started(settings, registry_home, tmp_path) as client:
+        assert client.app.state.settings.serving.stats_ttl_s == 5.0
+        first = client.get("/v1/stats").json()
+        assert client.get("/v1/stats").json() == first
+        assert len(calls) == 1
+        client.get("/v1/stats", params={"period": "week"})  # another query, its own entry
+        client.get("/v1/stats", params={"period": "week"})
+        assert len(calls) == 2
+
+
+def test_posted_feedback_is_in_the_next_stats(settings, registry_home, tmp_path, monkeypatch):
+    calls = _count_stats(monkeypatch)
+    with started(settings, registry_home, tmp_path) as client:
+        assert client.get("/v1/stats").json()["records"] == 0
+        body = {"title": "BERT for QA", "suggested": ["transformers"], "accepted": ["transformers"]}
+        assert client.post("/v1/feedback", json=body).status_code == 201
+        after = client.get("/v1/stats").json()
+        assert after["records"] == 1 and after["accepted"] == 1
+        assert len(calls) == 2
+        client.get("/v1/stats")
+        assert len(calls) == 2, "cached again until the next write"
+        problem = client.post("/v1/feedback", json={**body, "accepted": ["not-a-tag"]})
+        assert problem.status_code == 422
+        client.get("/v1/stats")
+        assert len(calls) == 2, "a refused write stores nothing and keeps the cache"
+
+
+def test_stats_ttl_zero_recomputes_every_request(settings, registry_home, tmp_path, monkeypatch):
+    calls = _count_stats(monkeypatch)
+    serving = settings.serving.model_copy(update={"stats_ttl_s": 0.0})
+    with started(settings.model_copy(update={"serving": serving}), registry_home, tmp_path) as c:
+        c.get("/v1/stats")
+        c.get("/v1/stats")
+        assert len(calls) == 2
+
+
 def test_impact_is_404_until_computed(settings, registry_home, tmp_path, problem):
     from tagwise.impact_run import save_impact
 

@@ -93,12 +93,12 @@ def test_parquet_in_and_out(ray_cluster, ray_settings, ray_home, tmp_path):
 
 
 def test_a_bad_line_is_a_clear_error_naming_it(ray_cluster, ray_settings, ray_home, tmp_path):
-    from tagwise.errors import TagwiseError
+    from tagwise.errors import DataFormatError
 
     write_input(tmp_path / "in.jsonl", 30)
     with (tmp_path / "in.jsonl").open("a") as fh:
         fh.write("{not json\n")
-    with pytest.raises(TagwiseError, match=r"in.jsonl:32: not JSON"):
+    with pytest.raises(DataFormatError, match=r"in.jsonl:32: not JSON") as caught:
         predict_ray(
             ray_settings,
             str(ray_home / "exported"),
@@ -107,6 +107,8 @@ def test_a_bad_line_is_a_clear_error_naming_it(ray_cluster, ray_settings, ray_ho
             shard_size=10,
             workers=1,
         )
+    # the worker's own error, pickled across with its fields (no stand-in class)
+    assert caught.value.line == 32 and caught.value.path.endswith("in.jsonl")
 
 
 def _done(out: Path) -> dict[int, dict]:

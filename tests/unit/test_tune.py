@@ -87,3 +87,41 @@ def test_trials_are_tracked_in_mlflow(tiny_prepared, taxonomy, tmp_path):
     assert len(runs) == 2
     assert all(r.data.tags.get("study") == "tagwise-tune" for r in runs)
     assert all("cv_micro_f1" in r.data.metrics for r in runs)
+
+
+def test_study_inputs_are_train_and_val_only_with_seeded_folds(tiny_prepared, taxonomy, tmp_path):
+    from tagwise.tune import study_inputs
+
+    settings = load_settings(home=tmp_path, tracking={"enabled": False})
+    split = iterative_split(tiny_prepared.Y, seed=42)
+    inputs = study_inputs(settings, tiny_prepared, split, taxonomy, n_splits=2)
+    rows = np.concatenate([split.train, split.val])
+    assert inputs.texts == [tiny_prepared.texts[i] for i in rows]
+    assert not {tiny_prepared.texts[i] for i in split.test} & set(inputs.texts)
+    np.testing.assert_array_equal(inputs.Y, tiny_prepared.Y[rows])
+    expected = kfold_indices(tiny_prepared.Y[rows], n_splits=2, seed=settings.seed)
+    assert [(list(a), list(b)) for a, b in inputs.folds] == [
+        (list(a), list(b)) for a, b in expected
+    ]
+    assert inputs.context.seed == settings.seed and inputs.context.mode == tiny_prepared.mode
+    assert inputs.policy.top_k == settings.policy.top_k
+
+
+def test_local_and_ray_studies_share_one_set_up(tiny_prepared, taxonomy, tmp_path, monkeypatch):
+    """run_study and run_study_ray both build their inputs with tune.study_inputs."""
+    from tagwise import tune
+    from tagwise.distributed import tuning
+
+    assert tuning.study_inputs is tune.study_inputs
+    calls: list[int] = []
+    real = tune.study_inputs
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tune, "study_inputs", spy)
+    settings = load_settings(home=tmp_path, tracking={"enabled": False})
+    split = iterative_split(tiny_prepared.Y, seed=42)
+    run_study(settings, tiny_prepared, split, taxonomy, n_trials=1, n_splits=2, space=tiny_space)
+    assert calls == [1]

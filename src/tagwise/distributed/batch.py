@@ -78,23 +78,6 @@ def bundle_files(directory: Path) -> dict[str, bytes]:
     }
 
 
-class ShardError(TagwiseError):
-    """A tagwise error raised in a worker, in a form that survives pickling to the driver.
-
-    Why: Ray sends a worker's exception back pickled, and an error whose constructor
-    takes other arguments than its message (``DataFormatError``) cannot be rebuilt there.
-    """
-
-    http_status = 400
-
-    def __init__(self, message: str, kind: str = "TagwiseError") -> None:
-        super().__init__(message)
-        self.kind = kind
-
-    def __reduce__(self):
-        return (ShardError, (self.message, self.kind))
-
-
 class ShardPredictor:
     """A Ray Data callable class: one per actor, so the model is loaded once per actor."""
 
@@ -129,14 +112,11 @@ class ShardPredictor:
         for i in range(len(batch["index"])):
             t0 = time.perf_counter()
             shard = Shard(**{f: int(batch[f][i]) for f in _SHARD_FIELDS})
-            try:
-                records = read_shard(self.source, self.in_fmt, shard)
-                pairs = [(r.get("title") or "", r.get("description") or "") for r in records]
-                answer = self.bundle.suggest_all(pairs, k=self.k)
-                rows = output_rows(records, answer.tags, answer.long_tail)
-                name = write_shard(self.outdir, shard.index, self.out_fmt, rows)
-            except TagwiseError as exc:
-                raise ShardError(exc.message, type(exc).__name__) from None
+            records = read_shard(self.source, self.in_fmt, shard)
+            pairs = [(r.get("title") or "", r.get("description") or "") for r in records]
+            answer = self.bundle.suggest_all(pairs, k=self.k)
+            rows = output_rows(records, answer.tags, answer.long_tail)
+            name = write_shard(self.outdir, shard.index, self.out_fmt, rows)
             out["index"].append(shard.index)
             out["rows"].append(len(rows))
             out["file"].append(name)
@@ -257,14 +237,17 @@ def _run(
 
 
 def _tagwise_cause(exc: BaseException) -> TagwiseError | None:
-    """The :class:`TagwiseError` a worker raised, unwrapped from Ray's task errors."""
+    """The :class:`TagwiseError` a worker raised, unwrapped from Ray's task errors.
+
+    It crosses to the driver pickled, as it was raised (class, message and fields).
+    """
     seen: BaseException | None = exc
     for _ in range(10):
         if seen is None:
             return None
         cause = getattr(seen, "cause", None)  # RayTaskError keeps the worker's exception here
         if isinstance(cause, TagwiseError):
-            return ShardError(cause.message, type(cause).__name__)
+            return cause
         if isinstance(seen, TagwiseError) and not hasattr(seen, "cause"):
             return seen
         seen = cause if isinstance(cause, BaseException) else seen.__cause__

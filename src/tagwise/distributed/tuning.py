@@ -2,9 +2,11 @@
 
 Why it reuses rather than re-implements :mod:`tagwise.tune`: the search space is the
 same define-by-run function (handed to ``OptunaSearch`` with the same seeded TPE
-sampler), each trial's objective is the same :func:`tagwise.tune.cross_validated_f1`
-(one reported step per fold, so ASHA can stop a poor trial after its first folds), and
-the best configuration is written by the same :func:`tagwise.tune.write_config`. Only
+sampler), the train+val texts, folds, fit context and policy come from the same
+:func:`tagwise.tune.study_inputs`, each trial's objective is the same
+:func:`tagwise.tune.cross_validated_f1` (one reported step per fold, so ASHA can stop
+a poor trial after its first folds), and the best configuration is written by the
+same :func:`tagwise.tune.write_config`. Only
 the scheduling differs: trials run as Ray tasks with ``cpus_per_trial`` CPUs each,
 possibly on other machines, and poor trials are stopped by ASHA (or, with
 ``scheduler="median"``, by the local study's own pruner; see :mod:`.optuna_bridge`).
@@ -24,15 +26,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tagwise.config import Settings
 from tagwise.distributed.runtime import import_ray, ray_session
 from tagwise.errors import ConfigError
 from tagwise.prepare import Prepared
 from tagwise.split import Split
 from tagwise.taxonomy import Taxonomy
-from tagwise.tune import TuneResult, cross_validated_f1, ensemble_space, write_config
+from tagwise.tune import StudyInputs, TuneResult, ensemble_space, study_inputs, write_config
 
 FEATURE = "tagwise tune --backend ray"
 METRIC = "cv_micro_f1"
@@ -45,35 +45,6 @@ def _quiet(_: str) -> None:
     """Default progress callback."""
 
 
-def study_inputs(
-    settings: Settings, prepared: Prepared, split: Split, taxonomy: Taxonomy, n_splits: int
-) -> dict[str, Any]:
-    """Texts, labels, folds, fit context and base policy of train+val, as the local study.
-
-    Mirrors the set-up at the top of :func:`tagwise.tune.run_study` (train+val only,
-    folds from ``kfold_indices`` with the settings' seed); the test split is never read.
-    """
-    from tagwise.models.base import FitContext
-    from tagwise.policy import DecisionPolicy, label_parents
-    from tagwise.split import kfold_indices
-
-    rows = np.concatenate([split.train, split.val])
-    Y = prepared.Y[rows]
-    return {
-        "texts": [prepared.texts[i] for i in rows],
-        "Y": Y,
-        "folds": kfold_indices(Y, n_splits=n_splits, seed=settings.seed),
-        "context": FitContext(
-            labels=prepared.labels, taxonomy=taxonomy, mode=prepared.mode, seed=settings.seed
-        ),
-        "policy": DecisionPolicy(
-            top_k=settings.policy.top_k,
-            closure=settings.policy.closure,
-            parents=label_parents(prepared.labels, taxonomy),
-        ),
-    }
-
-
 def replay_space(space: Callable, params: dict[str, Any]) -> dict[str, Any]:
     """The model config ``space`` builds from already-sampled ``params``."""
     import optuna
@@ -81,22 +52,14 @@ def replay_space(space: Callable, params: dict[str, Any]) -> dict[str, Any]:
     return space(optuna.trial.FixedTrial(params))
 
 
-def _trainable(config: dict[str, Any], *, space: Callable, data: dict[str, Any]) -> None:
+def _trainable(config: dict[str, Any], *, space: Callable, data: StudyInputs) -> None:
     """One Tune trial: cross-validated micro-F1, one reported step per fold."""
     from ray import tune
 
     def report(value: float, step: int) -> None:
         tune.report({METRIC: value, "fold": step + 1})
 
-    cross_validated_f1(
-        replay_space(space, config),
-        data["texts"],
-        data["Y"],
-        data["folds"],
-        data["context"],
-        data["policy"],
-        report=report,
-    )
+    data.score(replay_space(space, config), report=report)
 
 
 def run_study_ray(

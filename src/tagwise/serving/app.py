@@ -37,6 +37,7 @@ from tagwise.serving.holder import ModelHolder, Served
 from tagwise.serving.metrics import MetricsMiddleware, ServingMetrics
 from tagwise.serving.problems import install_problem_handlers
 from tagwise.serving.schemas import request_models
+from tagwise.serving.stats_cache import StatsCache
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.clock = clock
     app.state.predictions = None
+    app.state.stats_cache = StatsCache(cfg.stats_ttl_s)
 
     models = request_models(cfg)
     app.include_router(routes_suggest.build_router(models))

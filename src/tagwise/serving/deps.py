@@ -15,6 +15,7 @@ from tagwise.feedback import FeedbackStore
 from tagwise.search import CatalogueIndex
 from tagwise.serving.holder import ModelHolder, Served
 from tagwise.serving.metrics import ServingMetrics
+from tagwise.serving.stats_cache import StatsCache
 
 
 def get_settings(request: Request) -> Settings:
@@ -35,6 +36,11 @@ def get_served(request: Request) -> Served:
 def get_store(request: Request) -> FeedbackStore:
     """The feedback store."""
     return request.app.state.store
+
+
+def get_stats_cache(request: Request) -> StatsCache:
+    """The app's ``/v1/stats`` cache (cleared by every feedback write)."""
+    return request.app.state.stats_cache
 
 
 def get_metrics(request: Request) -> ServingMetrics:
@@ -66,6 +72,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 ServedDep = Annotated[Served, Depends(get_served)]
 StoreDep = Annotated[FeedbackStore, Depends(get_store)]
+StatsCacheDep = Annotated[StatsCache, Depends(get_stats_cache)]
 MetricsDep = Annotated[ServingMetrics, Depends(get_metrics)]
 PredictionsDep = Annotated[object | None, Depends(get_predictions)]
 ClockDep = Annotated[object, Depends(get_clock)]

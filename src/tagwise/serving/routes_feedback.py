@@ -3,7 +3,14 @@
 from fastapi import APIRouter
 
 from tagwise.feedback import FeedbackRecord, canonical_tags
-from tagwise.serving.deps import ClockDep, MetricsDep, PredictionsDep, ServedDep, StoreDep
+from tagwise.serving.deps import (
+    ClockDep,
+    MetricsDep,
+    PredictionsDep,
+    ServedDep,
+    StatsCacheDep,
+    StoreDep,
+)
 from tagwise.serving.problems import CLIENT_ERRORS, NOT_READY
 from tagwise.serving.schemas import FeedbackCreated, RequestModels
 
@@ -27,6 +34,7 @@ def build_router(models: RequestModels) -> APIRouter:
         body: FeedbackRequest,  # type: ignore[valid-type]
         served: ServedDep,
         store: StoreDep,
+        stats_cache: StatsCacheDep,
         metrics: MetricsDep,
         predictions: PredictionsDep,
         clock: ClockDep,
@@ -47,6 +55,7 @@ def build_router(models: RequestModels) -> APIRouter:
             model_version=served.version,
         )
         new_id = store.add(record, created=clock())
+        stats_cache.invalidate()  # committed: the next /v1/stats counts it
         if predictions is not None and body.prediction_id:
             predictions.link(body.prediction_id, new_id)  # also linkable later by digest
         metrics.feedback.inc()

@@ -1,8 +1,9 @@
 """What the suggestions are worth: ``GET /v1/stats`` (online, from feedback) and
 ``GET /v1/impact`` (offline, the latest ``tagwise impact`` run).
 
-Both only read: the statistics aggregate the feedback table's tag columns, the
-discoverability evaluation takes seconds and runs in the CLI, never on a request.
+Both only read: the statistics aggregate the feedback table's tag columns (kept for
+``serving.stats_ttl_s`` on the app, see :mod:`.stats_cache`), the discoverability
+evaluation takes seconds and runs in the CLI, never on a request.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Query
 from tagwise.errors import TagwiseError
 from tagwise.feedback.stats import feedback_stats
 from tagwise.impact_run import load_impact
-from tagwise.serving.deps import SettingsDep, StoreDep
+from tagwise.serving.deps import SettingsDep, StatsCacheDep, StoreDep
 from tagwise.serving.problems import CLIENT_ERRORS
 from tagwise.serving.search_schemas import (
     ImpactResponse,
@@ -44,14 +45,19 @@ def build_router() -> APIRouter:
         responses={422: CLIENT_ERRORS[422]},
         summary="Acceptance of suggestions, missed tags, tags per project (from feedback)",
         description=f"Over the newest {MAX_STATS_RECORDS:,} feedback records. `period` "
-        "buckets acceptance by day or ISO week (UTC); `top` bounds the per-tag lists.",
+        "buckets acceptance by day or ISO week (UTC); `top` bounds the per-tag lists. "
+        "Reused for `serving.stats_ttl_s` seconds; feedback posted here clears it at once.",
     )
     def stats(
         store: StoreDep,
+        cache: StatsCacheDep,
         period: Annotated[Literal["day", "week"], Query(description="Time bucket")] = "day",
         top: Annotated[int, Query(ge=1, le=100, description="Tags per list")] = 20,
     ):
-        s = feedback_stats(store.verdicts(limit=MAX_STATS_RECORDS), period=period, top=top)
+        s = cache.get(
+            (period, top),
+            lambda: feedback_stats(store.verdicts(limit=MAX_STATS_RECORDS), period=period, top=top),
+        )
         return StatsResponse(
             records=s.records,
             suggested=s.suggested,
