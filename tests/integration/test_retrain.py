@@ -92,7 +92,6 @@ def test_service_keeps_answering_during_retrain_and_promotion(home):
     assert set(traffic.statuses) == {200} and sum(traffic.statuses.values()) > 50
 
 
-@pytest.mark.slow
 def test_kill_9_during_retrain_leaves_champion_and_registry_consistent(home):
     settings = _settings(home)
     assert train(settings, TINY, TAGS).version == 1
