@@ -182,27 +182,31 @@ class TagCache:
             rows, score = rows[hit], score[hit] + e[pos[hit]]
         return rows, score
 
-    def any_of(self, tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Rows carrying at least one of ``tags``; evidence summed over those tags."""
+    def _stacked(self, tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The posting lists of the known ``tags``, concatenated, and whether they still
+        need merging (rows may repeat only when two or more tags are present)."""
         present = [t for t in dict.fromkeys(tags) if t in self.rows]
         if not present:
-            return _EMPTY_ROWS, _EMPTY_EV
+            return _EMPTY_ROWS, _EMPTY_EV, False
         if len(present) == 1:
-            return self.rows[present[0]], self.ev[present[0]]
+            return self.rows[present[0]], self.ev[present[0]], False
         rows = np.concatenate([self.rows[t] for t in present])
         ev = np.concatenate([self.ev[t] for t in present])
+        return rows, ev, True
+
+    def any_of(self, tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows carrying at least one of ``tags``; evidence summed over those tags."""
+        rows, ev, merge = self._stacked(tags)
+        if not merge:
+            return rows, ev
         uniq, inverse = np.unique(rows, return_inverse=True)
         return uniq, np.bincount(inverse, weights=ev, minlength=len(uniq)).astype(np.float32)
 
     def best_of(self, tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Rows carrying one of ``tags``; the best evidence among them (for a tag clause)."""
-        present = [t for t in dict.fromkeys(tags) if t in self.rows]
-        if not present:
-            return _EMPTY_ROWS, _EMPTY_EV
-        if len(present) == 1:
-            return self.rows[present[0]], self.ev[present[0]]
-        rows = np.concatenate([self.rows[t] for t in present])
-        ev = np.concatenate([self.ev[t] for t in present])
+        rows, ev, merge = self._stacked(tags)
+        if not merge:
+            return rows, ev
         order = np.lexsort((-ev, rows))
         rows, ev = rows[order], ev[order]
         first = np.ones(len(rows), dtype=bool)
