@@ -37,6 +37,7 @@ import numpy as np
 
 from tagwise.errors import ConfigError, IntegrityError, NotSupportedError
 from tagwise.models.base import FitContext, TagModel, load_array, save_array
+from tagwise.models.heads import fit_linear_heads
 
 EXTRA = "embeddings"
 
@@ -374,26 +375,6 @@ class EncoderMixin:
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """Numerically safe logistic function."""
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
-
-
-def fit_linear_heads(
-    X: np.ndarray, Y: np.ndarray, *, C: float, class_weight: str | None, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """One logistic regression per label column: (n_features × n_labels) coef, intercepts."""
-    from sklearn.linear_model import LogisticRegression
-
-    coefs, intercepts = [], []
-    for j in range(Y.shape[1]):
-        y = Y[:, j]
-        if y.min() == y.max():  # a label absent (or everywhere) in this fold
-            coefs.append(np.zeros(X.shape[1]))
-            intercepts.append(40.0 if y.max() else -40.0)
-            continue
-        clf = LogisticRegression(C=C, class_weight=class_weight, max_iter=2000, random_state=seed)
-        clf.fit(X, y)
-        coefs.append(clf.coef_[0])
-        intercepts.append(float(clf.intercept_[0]))
-    return np.asarray(coefs, dtype=np.float32).T.copy(), np.asarray(intercepts, dtype=np.float32)
 
 
 def fit_softmax_head(

@@ -22,6 +22,7 @@ from scipy.sparse import csr_matrix
 
 from tagwise.errors import ConfigError, IntegrityError
 from tagwise.models.base import FitContext, TagModel, load_array, save_array
+from tagwise.models.heads import fit_linear_heads
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -77,29 +78,18 @@ class TfidfLinearModel(TagModel):
         )
 
     def _fit(self, texts: list[str], Y: np.ndarray, context: FitContext) -> None:
-        from sklearn.linear_model import LogisticRegression
-
         self.vectorizer_ = self._vectorizer()
         X = self.vectorizer_.fit_transform(texts)
         self._parts = _compile(self.vectorizer_)
-        coefs, intercepts = [], []
-        for j in range(Y.shape[1]):
-            y = Y[:, j]
-            if y.min() == y.max():  # a label absent (or everywhere) in this fold
-                coefs.append(np.zeros(X.shape[1]))
-                intercepts.append(40.0 if y.max() else -40.0)
-                continue
-            clf = LogisticRegression(
-                C=self.params["C"],
-                class_weight=self.params["class_weight"],
-                solver="liblinear",
-                random_state=context.seed,
-            )
-            clf.fit(X, y)
-            coefs.append(clf.coef_[0])
-            intercepts.append(float(clf.intercept_[0]))
-        self.coef_ = np.asarray(coefs, dtype=np.float32).T.copy()  # (n_features, n_labels)
-        self.intercept_ = np.asarray(intercepts, dtype=np.float32)
+        self.coef_, self.intercept_ = fit_linear_heads(  # coef_: (n_features, n_labels)
+            X,
+            Y,
+            C=self.params["C"],
+            class_weight=self.params["class_weight"],
+            seed=context.seed,
+            solver="liblinear",
+            max_iter=100,  # scikit-learn's default, what this backend has always used
+        )
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """Raw margins, before the sigmoid (used by calibration and ensembles)."""
