@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Any, ClassVar
@@ -11,6 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tagwise.models.base import FitContext, TagModel, load_array, save_array
+from tagwise.models.lexical import VocabularyModel
 from tagwise.taxonomy import Taxonomy
 
 
@@ -57,18 +57,13 @@ def _term_pattern(term: str) -> str:
     return r"(?<![\w])" + r"[\s\-]?".join(parts) + r"s?(?![\w])"
 
 
-class RulesModel(TagModel):
+class RulesModel(VocabularyModel):
     """Vocabulary matching: a tag (or alias) named in the text is suggested with its parents.
 
     A direct match scores ``direct``; a tag reached only as a parent scores ``parent``.
     """
 
     name = "rules"
-    defaults: ClassVar[dict[str, Any]] = {"direct": 1.0, "parent": 0.9}
-
-    def _fit(self, texts: list[str], Y: np.ndarray, context: FitContext) -> None:
-        self.taxonomy_records_ = context.taxonomy.to_records()
-        self._compile(context.taxonomy, list(context.labels.labels))
 
     def _compile(self, taxonomy: Taxonomy, labels: list[str]) -> None:
         self._taxonomy = taxonomy
@@ -99,10 +94,3 @@ class RulesModel(TagModel):
                 if tag in self._col:
                     out[row, self._col[tag]] = self.params["direct"]
         return out
-
-    def _save(self, directory: Path) -> None:
-        (directory / "taxonomy.json").write_text(json.dumps(self.taxonomy_records_))
-
-    def _load(self, directory: Path) -> None:
-        self.taxonomy_records_ = json.loads((directory / "taxonomy.json").read_text())
-        self._compile(Taxonomy.from_records(self.taxonomy_records_), list(self.labels_.labels))

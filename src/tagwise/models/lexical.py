@@ -28,15 +28,34 @@ def tokens(text: str) -> list[str]:
     return [t.rstrip(".") for t in _TOKEN.findall(text.replace("-", " "))]
 
 
-class VocabMatchModel(TagModel):
-    """Tags (and their ancestors) named in the text, found by n-gram look-up."""
+class VocabularyModel(TagModel):
+    """A model that is its vocabulary: fitting keeps the taxonomy, saving writes it as JSON.
 
-    name = "vocab-match"
+    Subclasses compile the taxonomy into their matcher (``_compile``); a named tag scores
+    ``direct``, a tag reached only as an ancestor ``parent``.
+    """
+
     defaults: ClassVar[dict[str, Any]] = {"direct": 1.0, "parent": 0.9}
+
+    def _compile(self, taxonomy: Taxonomy, labels: list[str]) -> None:
+        raise NotImplementedError
 
     def _fit(self, texts: list[str], Y: np.ndarray, context: FitContext) -> None:
         self.taxonomy_records_ = context.taxonomy.to_records()
         self._compile(context.taxonomy, list(context.labels.labels))
+
+    def _save(self, directory: Path) -> None:
+        (directory / "taxonomy.json").write_text(json.dumps(self.taxonomy_records_))
+
+    def _load(self, directory: Path) -> None:
+        self.taxonomy_records_ = json.loads((directory / "taxonomy.json").read_text())
+        self._compile(Taxonomy.from_records(self.taxonomy_records_), list(self.labels_.labels))
+
+
+class VocabMatchModel(VocabularyModel):
+    """Tags (and their ancestors) named in the text, found by n-gram look-up."""
+
+    name = "vocab-match"
 
     def _compile(self, taxonomy: Taxonomy, labels: list[str]) -> None:
         col = {t: i for i, t in enumerate(labels)}
@@ -79,10 +98,3 @@ class VocabMatchModel(TagModel):
                             if s > out[row, j]:
                                 out[row, j] = s
         return out
-
-    def _save(self, directory: Path) -> None:
-        (directory / "taxonomy.json").write_text(json.dumps(self.taxonomy_records_))
-
-    def _load(self, directory: Path) -> None:
-        self.taxonomy_records_ = json.loads((directory / "taxonomy.json").read_text())
-        self._compile(Taxonomy.from_records(self.taxonomy_records_), list(self.labels_.labels))
