@@ -84,6 +84,10 @@ def monitor(
                 r.label, str(r.n), "—" if f1 is None else f"{f1:.3f}", ", ".join(r.fired()) or "-"
             )
         con.print(table)
+        for u in res.state.get("uptake", []):
+            con.print(
+                f"{u['kind']} tags kept by authors: {u['kept']}/{u['shown']} ({u['rate']:.0%})"
+            )
         con.print(f"report: {res.report}")
     if res.new_alerts and retrain_on_alert:
         from tagwise.retrain import retrain as run_retrain

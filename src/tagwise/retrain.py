@@ -159,7 +159,7 @@ def retrain(
     progress: Progress = _quiet,
 ) -> RetrainResult:
     """One retraining pass; see the module docstring for the steps."""
-    from tagwise.feedback.store import Base, make_engine
+    from tagwise.feedback.store import create_tables, make_engine
     from tagwise.loading import load_model
     from tagwise.pipeline import train
     from tagwise.tracking import CHAMPION, RunLogger, Tracker
@@ -176,7 +176,7 @@ def retrain(
     progress("collect feedback")
     engine = make_engine(settings.db_url)
     try:
-        Base.metadata.create_all(engine)
+        create_tables(engine)
         feedback = read_feedback(engine)
     finally:
         engine.dispose()

@@ -152,3 +152,41 @@ def test_openapi_documents_the_long_tail(tail_client):
     assert "long_tail" not in comps["SuggestResponse"].get("required", [])
     assert comps["LongTailTag"]["properties"]["confidence"]["const"] == "low"
     assert comps["SuggestRequest"]["properties"]["long_tail"]["type"] == "boolean"
+
+
+def test_shown_long_tail_is_logged_and_its_uptake_reaches_the_monitor(
+    settings, tail_client, tmp_path
+):
+    """Logged with its source, joined with the feedback, counted apart from head tags."""
+    from tagwise.monitoring.monitor import run_monitor
+    from tagwise.monitoring.predictions import read_predictions
+
+    app = tail_client.app
+    body = tail_client.post("/v1/suggest", json=SNN).json()
+    head = [t["tag"] for t in body["tags"]]
+    tail = [t["tag"] for t in body["long_tail"]]
+    assert NEW_TAG["tag"] in tail
+    fb = {**SNN, "suggested": head + tail, "accepted": [NEW_TAG["tag"]], "added": []}
+    fb["prediction_id"] = body["prediction_id"]
+    assert tail_client.post("/v1/feedback", json=fb).status_code == 201
+    assert app.state.predictions.flush(5)
+    (row,) = [p for p in read_predictions(app.state.store.engine) if p.id == fb["prediction_id"]]
+    assert [(t, src) for t, _, src in row.long_tail] == [
+        (t["tag"], t["source"]) for t in body["long_tail"]
+    ]
+
+    served = app.state.holder.get()
+    db_url = str(app.state.store.engine.url)
+    mon_settings = settings.model_copy(
+        update={
+            "home": tmp_path,
+            "database_url": db_url,
+            "monitoring": settings.monitoring.model_copy(update={"min_window": 1}),
+        }
+    )
+    res = run_monitor(mon_settings, bundle=served.bundle, version=served.version, notify=False)
+    uptake = {u["kind"]: u for u in res.state["uptake"]}
+    assert uptake["zero-shot"]["kept"] >= 1 and uptake["zero-shot"]["shown"] >= len(tail)
+    assert uptake["head"]["shown"] >= len(head)
+    html = res.report.read_text()
+    assert "Suggestions the authors kept" in html and "zero-shot" in html

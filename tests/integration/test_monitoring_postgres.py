@@ -103,3 +103,42 @@ def test_prediction_log_and_feedback_on_postgres(pg_url, model_dir, tmp_path):
         assert len(read_predictions(engine)) == 15
     finally:
         engine.dispose()
+
+
+def test_an_older_prediction_table_gains_the_long_tail_column_on_postgres(pg_url):
+    """``ALTER TABLE … ADD COLUMN`` in place: rows logged by an older tagwise stay."""
+    import sqlalchemy as sa
+
+    from tagwise.feedback.store import make_engine
+    from tagwise.monitoring.predictions import Prediction, PredictionLog, read_predictions
+
+    engine = make_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "CREATE TABLE predictions (id VARCHAR(32) PRIMARY KEY, created TIMESTAMPTZ "
+                    "NOT NULL, digest VARCHAR(64) NOT NULL, title TEXT NOT NULL, description "
+                    "TEXT NOT NULL, tags JSON NOT NULL, top_score FLOAT NOT NULL, model_version "
+                    "VARCHAR(100), latency_ms FLOAT NOT NULL, feedback_id INTEGER)"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO predictions VALUES ('old', :t, 'd', 'BERT', '', "
+                    "'[[\"transformers\", 0.9]]', 0.9, '1', 2.0, NULL)"
+                ),
+                {"t": T0},
+            )
+        log = PredictionLog(engine, flush_ms=10, clock=lambda: T0).create().start()
+        tail = (("spiking-neural-networks", 0.2, "zero-shot"),)
+        log.record(
+            Prediction("new", T0 + timedelta(hours=1), "SNN", "", (("deep-learning", 0.8),),
+                       0.8, "1", 1.0, long_tail=tail)
+        )  # fmt: skip
+        log.close()
+        old, new = read_predictions(engine)
+        assert old.id == "old" and old.long_tail == () and old.tags == (("transformers", 0.9),)
+        assert new.id == "new" and new.long_tail == tail
+    finally:
+        engine.dispose()

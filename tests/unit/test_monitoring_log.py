@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -128,3 +129,61 @@ def test_feedback_created_time_can_be_injected(store):
     fid = store.add(FeedbackRecord("t", "d", ("a",), ("a",), ("b",)), created=T0)
     (fb,) = read_feedback(store.engine)
     assert fb.id == fid and fb.created == T0 and fb.final == ("a", "b")
+
+
+def test_long_tail_tags_are_logged_with_their_source(store):
+    log = PredictionLog(store.engine, flush_ms=10, clock=lambda: T0).create().start()
+    tail = (("spiking-neural-networks", 0.21, "zero-shot"), ("graph-learning", 0.18, "few-shot"))
+    log.record(replace(_pred(0), long_tail=tail))
+    log.record(_pred(1))  # no long tail shown
+    log.close()
+    rows = {r.title: r for r in read_predictions(store.engine)}
+    assert rows["BERT 0"].long_tail == tail
+    assert rows["BERT 1"].long_tail == ()
+
+
+OLD_PREDICTIONS = """CREATE TABLE predictions (
+    id VARCHAR(32) PRIMARY KEY, created DATETIME NOT NULL, digest VARCHAR(64) NOT NULL,
+    title TEXT NOT NULL, description TEXT NOT NULL, tags JSON NOT NULL,
+    top_score FLOAT NOT NULL, model_version VARCHAR(100), latency_ms FLOAT NOT NULL,
+    feedback_id INTEGER)"""
+
+
+def test_a_log_written_before_long_tails_gains_the_column_and_keeps_its_rows(tmp_path):
+    """A database from an older tagwise: ``create`` adds the column in place, rows stay."""
+    from sqlalchemy import inspect, text
+
+    from tagwise.feedback.store import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(text(OLD_PREDICTIONS))
+        conn.execute(
+            text(
+                "INSERT INTO predictions VALUES ('a1', '2020-06-01 12:00:00', 'd', 'BERT', '', "
+                "'[[\"transformers\", 0.9]]', 0.9, '1', 2.0, NULL)"
+            )
+        )
+    log = PredictionLog(engine, flush_ms=10, clock=lambda: T0).create().start()
+    assert "long_tail" in {c["name"] for c in inspect(engine).get_columns("predictions")}
+    log.record(replace(_pred(0), long_tail=(("snn", 0.2, "zero-shot"),)))
+    log.close()
+    old, new = read_predictions(engine)
+    assert old.id == "a1" and old.tags == (("transformers", 0.9),) and old.long_tail == ()
+    assert new.long_tail == (("snn", 0.2, "zero-shot"),)
+    PredictionLog(engine).create()  # a second start adds nothing and fails on nothing
+    engine.dispose()
+
+
+def test_a_missing_non_nullable_column_is_refused_not_invented(tmp_path):
+    from sqlalchemy import text
+
+    from tagwise.feedback.store import create_tables, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'older.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE predictions (id VARCHAR(32) PRIMARY KEY)"))
+    with pytest.raises(RuntimeError, match="non-nullable column created"):
+        PredictionLog(engine).create()
+    assert create_tables(engine, []) == []  # no table asked for: nothing touched
+    engine.dispose()

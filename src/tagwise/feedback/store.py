@@ -2,8 +2,8 @@
 
 ``add`` returns only after the transaction committed, and SQLite is opened with
 ``synchronous=FULL`` so that commit is on disk (fsync of the WAL) — an acknowledged
-write survives ``kill -9`` or a power cut. Tables are created by :meth:`create`, never
-at import.
+write survives ``kill -9`` or a power cut. Tables are created by :func:`create_tables`
+(via :meth:`FeedbackStore.create`), never at import.
 """
 
 from __future__ import annotations
@@ -12,7 +12,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -74,6 +87,34 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def create_tables(engine: Engine, tables: list[Table] | None = None) -> list[str]:
+    """Create missing tables, then add columns a newer tagwise defines (idempotent).
+
+    Why not a migration tool: every schema change so far is an added nullable column
+    (``predictions.long_tail``), which ``ALTER TABLE … ADD COLUMN`` does in place on
+    SQLite and PostgreSQL, keeping the rows already logged. A new non-nullable column
+    would need a real migration; this refuses it. Returns the columns it added.
+    """
+    Base.metadata.create_all(engine, tables=tables)
+    added = []
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables if tables is None else tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise RuntimeError(
+                    f"table {table.name} lacks the non-nullable column {column.name}; "
+                    "it needs a migration"
+                )
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as conn:
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+            added.append(f"{table.name}.{column.name}")
+    return added
+
+
 class FeedbackStore:
     """Adds and reads feedback records; one instance per app, shared by its threads."""
 
@@ -86,8 +127,8 @@ class FeedbackStore:
         return cls(make_engine(url))
 
     def create(self) -> FeedbackStore:
-        """Create missing tables (idempotent)."""
-        Base.metadata.create_all(self.engine)
+        """Create missing tables and columns (idempotent)."""
+        create_tables(self.engine)
         return self
 
     def add(self, record: FeedbackRecord, *, created: datetime | None = None) -> int:

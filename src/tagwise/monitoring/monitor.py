@@ -35,6 +35,7 @@ from tagwise.monitoring.predictions import (
     utc_now,
 )
 from tagwise.monitoring.report import MonitoringData, write_monitoring_report
+from tagwise.monitoring.uptake import suggestion_uptake
 from tagwise.monitoring.windows import build_windows, observations, parse_window
 
 log = logging.getLogger(__name__)
@@ -190,9 +191,9 @@ def run_monitor(
     size = parse_window(window or settings.monitoring.window)
     engine = make_engine(settings.db_url)
     try:
-        from tagwise.feedback.store import Base
+        from tagwise.feedback.store import create_tables
 
-        Base.metadata.create_all(engine)
+        create_tables(engine)
         preds = read_predictions(
             engine, since=since, versions=None if all_versions or version is None else [version]
         )
@@ -209,6 +210,7 @@ def run_monitor(
 
         batches.setdefault(window_label(window_start(fb.created, size)), []).append(fb)
     quarantine = feedback_quality(batches)
+    uptake = [u.to_dict() for u in suggestion_uptake(preds, feedback)]
     previous = load_state(settings) or {}
     seen = set(previous.get("alerted_windows", []))
     totals = Counter(previous.get("alerts_total", {}))
@@ -228,6 +230,7 @@ def run_monitor(
             f"fewer than {settings.monitoring.min_window} predictions skipped."
         ],
         quarantine=quarantine,
+        uptake=uptake,
     )
     path = None
     if reports:
@@ -244,6 +247,7 @@ def run_monitor(
         "alerts_total": dict(totals),
         "alerted_windows": sorted(seen),
         "quarantine": quarantine,
+        "uptake": uptake,
     }
     state_dir(settings).mkdir(parents=True, exist_ok=True)
     atomic_write_text(state_path(settings), json.dumps(state, indent=1, default=str))

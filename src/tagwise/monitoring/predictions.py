@@ -8,8 +8,9 @@ acceptable for monitoring statistics — the feedback write, which carries label
 stays synchronous and durable.
 
 Stored: the request digest (sha256 of the normalised text, to link feedback), the
-title and description the author submitted, the suggested tags and scores, the top
-raw score, the model version, the latency and the time. Nothing else about the
+title and description the author submitted, the suggested tags and scores, the
+long-tail tags shown beside them (tag, score, source), the top raw score, the model
+version, the latency and the time. Nothing else about the
 caller (no IP address, no user agent).
 """
 
@@ -40,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tagwise.feedback.store import Base
+from tagwise.feedback.store import Base, create_tables
 from tagwise.text import project_text
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class PredictionRow(Base):
     title: Mapped[str] = mapped_column(Text, nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
     tags: Mapped[list] = mapped_column(JSON, nullable=False)  # [[tag, score], ...]
+    # [[tag, score, source], ...]; NULL in rows logged before long tails were served.
+    long_tail: Mapped[list | None] = mapped_column(JSON, nullable=True)
     top_score: Mapped[float] = mapped_column(Float, nullable=False)
     model_version: Mapped[str | None] = mapped_column(String(100), index=True)
     latency_ms: Mapped[float] = mapped_column(Float, nullable=False)
@@ -92,6 +95,7 @@ class Prediction:
     top_score: float
     model_version: str | None
     latency_ms: float
+    long_tail: tuple[tuple[str, float, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,7 @@ class LoggedPrediction:
     model_version: str | None
     latency_ms: float
     feedback_id: int | None
+    long_tail: tuple[tuple[str, float, str], ...] = ()
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -127,6 +132,7 @@ def _to_logged(row: PredictionRow) -> LoggedPrediction:
         model_version=row.model_version,
         latency_ms=float(row.latency_ms),
         feedback_id=row.feedback_id,
+        long_tail=tuple((str(t), float(s), str(src)) for t, s, src in row.long_tail or ()),
     )
 
 
@@ -138,6 +144,7 @@ def _row(p: Prediction) -> dict:
         "title": p.title,
         "description": p.description,
         "tags": [[t, s] for t, s in p.tags],
+        "long_tail": [[t, s, src] for t, s, src in p.long_tail],
         "top_score": p.top_score,
         "model_version": p.model_version,
         "latency_ms": p.latency_ms,
@@ -206,8 +213,8 @@ class PredictionLog:
     # -- lifecycle ---------------------------------------------------------------------
 
     def create(self) -> PredictionLog:
-        """Create the table if missing (idempotent)."""
-        Base.metadata.create_all(self.engine, tables=[PredictionRow.__table__])
+        """Create the table, or add columns a newer tagwise logs, if missing (idempotent)."""
+        create_tables(self.engine, [PredictionRow.__table__])
         return self
 
     def start(self) -> PredictionLog:

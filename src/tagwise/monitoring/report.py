@@ -25,6 +25,7 @@ class MonitoringData:
     notes: list[str] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)  # e.g. retrain / promotion markers
     quarantine: list[dict] = field(default_factory=list)  # {batch, reason, count}
+    uptake: list[dict] = field(default_factory=list)  # Uptake.to_dict() per kind of tag
 
 
 def tag_shifts(reference: dict[str, int], windows: Sequence[Window], top: int = 10) -> list[dict]:
@@ -123,6 +124,15 @@ own scale (alert above it). Red points fired.</p>
 title="{{ t.detail }}">{{ "%.3g"|format(t.p_value if t.p_value is not none else t.statistic)
 }}</td>{% endfor %}<td>{{ "%.3f"|format(r.performance.get("f1", 0)) if r.performance else "—"
 }}</td></tr>{% endfor %}</table>
+<h2>Suggestions the authors kept</h2>
+{% if d.uptake %}<p class="small">Over predictions answered by feedback: a shown tag is kept
+when it is among the author's final tags. Long-tail tags (zero-/few-shot, shown as LOW) are
+expected to be kept less often than head tags; kept far less, their similarity floor is too
+low.</p>
+<table><tr><th class="l">tags</th><th>predictions</th><th>shown</th><th>kept</th><th>kept share
+</th></tr>{% for u in d.uptake %}<tr><td class="l">{{ u.kind }}</td><td>{{ u.predictions }}</td>
+<td>{{ u.shown }}</td><td>{{ u.kept }}</td><td>{{ "%.3f"|format(u.rate) }}</td></tr>{% endfor %}
+</table>{% else %}<p>No feedback answers a logged prediction yet.</p>{% endif %}
 <h2>Tags whose frequency changed most</h2>
 <table><tr><th class="l">tag</th><th>reference share</th><th>recent share</th><th>change</th></tr>
 {% for s in shifts %}<tr><td class="l">{{ s.tag }}</td><td>{{ "%.3f"|format(s.reference_share) }}

@@ -57,7 +57,15 @@ class MonitoringCollector:
         )
         for name, n in (state.get("alerts_total") or {}).items():
             alerts.add_metric([name], float(n))
-        yield from (stat, pval, fired, alerts)
+        kept = GaugeMetricFamily(
+            "tagwise_suggestions_kept_ratio",
+            "Share of shown tags the authors kept, per kind (head, zero-shot, few-shot)",
+            labels=["kind"],
+        )
+        for u in state.get("uptake") or []:
+            if u.get("rate") is not None:
+                kept.add_metric([u["kind"]], float(u["rate"]))
+        yield from (stat, pval, fired, alerts, kept)
 
     def describe(self):
         return []

@@ -40,10 +40,17 @@ def build_router(models: RequestModels) -> APIRouter:
             min_score=body.min_score,
             long_tail=body.long_tail,
         )
-        rows, top = answer.tags, answer.top
+        rows = answer.tags
         metrics.observe_suggestions("suggest", rows, answer.long_tail)
         took_ms = (time.perf_counter() - start) * 1000
-        ids = _log(predictions, clock, served, [(body.title, body.description)], rows, top, took_ms)
+        ids = _log(
+            predictions,
+            clock,
+            served,
+            [(body.title, body.description)],
+            answer,
+            took_ms,
+        )
         return SuggestResponse(
             tags=tag_scores(rows[0]),
             long_tail=long_tail_tags(answer.long_tail[0]),
@@ -71,10 +78,10 @@ def build_router(models: RequestModels) -> APIRouter:
         answer = served.bundle.suggest_all(
             projects, k=body.k, min_score=body.min_score, long_tail=body.long_tail
         )
-        rows, top = answer.tags, answer.top
+        rows = answer.tags
         metrics.observe_suggestions("batch", rows, answer.long_tail)
         took_ms = (time.perf_counter() - start) * 1000
-        ids = _log(predictions, clock, served, projects, rows, top, took_ms / len(projects))
+        ids = _log(predictions, clock, served, projects, answer, took_ms / len(projects))
         return BatchResponse(
             results=[tag_scores(r) for r in rows],
             long_tail=[long_tail_tags(r) for r in answer.long_tail],
@@ -86,13 +93,15 @@ def build_router(models: RequestModels) -> APIRouter:
     return router
 
 
-def _log(predictions, clock, served, projects, rows, top, latency_ms) -> list[str] | None:
+def _log(predictions, clock, served, projects, answer, latency_ms) -> list[str] | None:
     """Queue one log row per answered project; returns their ids (None when logging is off)."""
     if predictions is None:
         return None
     now = clock()
     ids = []
-    for (title, description), row, score in zip(projects, rows, top, strict=True):
+    for (title, description), row, score, tail in zip(
+        projects, answer.tags, answer.top, answer.long_tail, strict=True
+    ):
         pid = new_prediction_id()
         predictions.record(
             Prediction(
@@ -101,6 +110,7 @@ def _log(predictions, clock, served, projects, rows, top, latency_ms) -> list[st
                 title=title,
                 description=description,
                 tags=tuple((s.tag, s.score) for s in row),
+                long_tail=tuple((t.tag, t.score, t.source) for t in tail),
                 top_score=float(score),
                 model_version=served.version,
                 latency_ms=latency_ms,

@@ -1,0 +1,65 @@
+"""Uptake: how many shown head and long-tail tags the authors kept, per kind."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tagwise.monitoring.predictions import LoggedFeedback, LoggedPrediction, request_digest
+from tagwise.monitoring.uptake import Uptake, suggestion_uptake
+
+T0 = datetime(2020, 6, 1, tzinfo=UTC)
+
+
+def _pred(pid: str, title: str, tags, tail=(), feedback_id=None) -> LoggedPrediction:
+    return LoggedPrediction(
+        id=pid,
+        created=T0,
+        digest=request_digest(title, ""),
+        title=title,
+        description="",
+        tags=tuple((t, 0.9) for t in tags),
+        top_score=0.9,
+        model_version="1",
+        latency_ms=1.0,
+        feedback_id=feedback_id,
+        long_tail=tuple((t, 0.2, src) for t, src in tail),
+    )
+
+
+def _fb(fid: int, title: str, accepted, added=()) -> LoggedFeedback:
+    return LoggedFeedback(
+        id=fid,
+        created=T0 + timedelta(minutes=1),
+        project_id=None,
+        title=title,
+        description="",
+        suggested=(),
+        accepted=tuple(accepted),
+        added=tuple(added),
+        model_version="1",
+    )
+
+
+def test_head_and_long_tail_are_counted_apart_by_source():
+    preds = [
+        _pred("p1", "snn", ["deep-learning", "pytorch"], [("snn", "zero-shot")], feedback_id=1),
+        _pred("p2", "gnn", ["deep-learning"], [("gnn", "few-shot"), ("graphs", "few-shot")]),
+        _pred("p3", "never answered", ["nlp"], [("qml", "zero-shot")]),
+    ]
+    feedback = [
+        _fb(1, "snn", ["deep-learning", "snn"]),
+        _fb(2, "gnn", [], added=["gnn"]),  # linked by digest; an added tag counts as kept
+    ]
+    got = {u.kind: u for u in suggestion_uptake(preds, feedback)}
+    assert list(got) == ["head", "few-shot", "zero-shot"]
+    assert got["head"] == Uptake("head", predictions=2, shown=3, kept=1)
+    assert got["zero-shot"] == Uptake("zero-shot", predictions=1, shown=1, kept=1)
+    assert got["few-shot"] == Uptake("few-shot", predictions=1, shown=2, kept=1)
+    assert got["few-shot"].rate == 0.5
+    assert got["few-shot"].to_dict()["rate"] == 0.5
+
+
+def test_nothing_answered_means_no_rows():
+    preds = [_pred("p1", "snn", ["deep-learning"], [("snn", "zero-shot")])]
+    assert suggestion_uptake(preds, []) == []
+    assert Uptake("head", 0, 0, 0).rate is None
