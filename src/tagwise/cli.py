@@ -381,6 +381,40 @@ def _ensure_champion(settings, projects: Path, tags: Path | None, con: Console) 
         typer.echo(f"champion is version {version}; report: {report}")
 
 
+def _ensure_impact(
+    settings,
+    bundle,
+    version,
+    projects: Path,
+    tags: Path | None,
+    con: Console,
+    *,
+    n_boot: int = 1000,
+) -> Path | None:
+    """Compute what ``/impact`` shows once, so a fresh ``make run`` has it (~10 s).
+
+    Only when no ``tagwise impact`` result is stored: a later run of that command (say,
+    for a new champion) is never overwritten here. A failure is reported and skipped —
+    the page then says how to compute it — since serving matters more than the page.
+    """
+    from tagwise.impact_run import impact_payload, load_impact, run_impact, save_impact
+    from tagwise.loading import DEFAULT_MODEL
+
+    if tags is None or load_impact(settings.home) is not None:
+        return None
+    con.print("computing discoverability for /impact (tagwise impact)")
+    try:
+        report = run_impact(settings, bundle, projects, tags, n_boot=n_boot)
+    except TagwiseError as exc:
+        con.print(f"[yellow]skipped /impact: {exc}[/]")
+        return None
+    path = save_impact(
+        settings.home, impact_payload(report, {"ref": DEFAULT_MODEL, "version": str(version)})
+    )
+    con.print(report.summary(), highlight=False)
+    return path
+
+
 @app.command()
 def bootstrap(
     projects: Annotated[Path, typer.Option(help="Projects file to train on if needed")] = Path(
@@ -391,13 +425,18 @@ def bootstrap(
     ),
     config: ConfigOpt = None,
 ) -> None:
-    """Train and register the default model unless a champion exists; show example output."""
+    """Train and register the default model unless a champion exists; show example output.
+
+    Also computes the discoverability numbers ``/impact`` shows, when none are stored.
+    """
     from tagwise.loading import DEFAULT_MODEL, load_model
 
     settings = _settings(config)
-    _ensure_champion(settings, projects, tags, _console())
+    con = _console()
+    _ensure_champion(settings, projects, tags, con)
     bundle, version = load_model(DEFAULT_MODEL, settings)
     _print_suggestions(bundle, version, EXAMPLES)
+    _ensure_impact(settings, bundle, version, projects, tags, con)
 
 
 DEFAULT_PROJECTS = Path("datasets/projects.json")

@@ -69,3 +69,27 @@ def test_rebuild_query_and_impact(model_dir, tmp_path, monkeypatch):
     assert (tmp_path / "impact.png").read_bytes().startswith(b"\x89PNG")
     text = bench.read_text()
     assert "## Other\n\nkept" in text and "## Discoverability: served model" in text
+
+
+def test_bootstrap_computes_impact_once_and_never_overwrites(model_dir, tmp_path):
+    """``make run`` leaves /impact populated; a stored ``tagwise impact`` result is kept."""
+    import io
+
+    from rich.console import Console
+
+    from tagwise.cli import _ensure_impact
+    from tagwise.config import load_settings
+    from tagwise.loading import load_model
+
+    settings = load_settings(home=tmp_path, labels={"min_freq": 5}, tracking={"enabled": False})
+    bundle, _ = load_model(str(model_dir), settings)
+    out = io.StringIO()
+    con = Console(file=out, width=10_000)
+    path = _ensure_impact(settings, bundle, "3", TINY, TAGS, con, n_boot=50)
+    assert path == tmp_path / "impact.json"
+    payload = json.loads(path.read_text())
+    assert payload["model"]["version"] == "3" and payload["summary"] in out.getvalue()
+    before = path.stat().st_mtime_ns
+    assert _ensure_impact(settings, bundle, "4", TINY, TAGS, Console(file=io.StringIO())) is None
+    assert path.stat().st_mtime_ns == before  # not recomputed, not overwritten
+    assert _ensure_impact(settings, bundle, "4", TINY, None, Console(file=io.StringIO())) is None
