@@ -110,11 +110,20 @@ def main() -> None:
     try:
         check_encoder_available("all-MiniLM-L6-v2")
         encoders.append(("all-MiniLM-L6-v2", {"encoder": "all-MiniLM-L6-v2"}))
-        champion = champion_encoder()
-        variant = f"{champion.get('quantization', 'none')}, len {champion.get('max_seq_length')}"
-        encoders.append((f"all-MiniLM-L6-v2 {variant} (champion)", champion))
     except Exception as exc:  # the embeddings extra is not installed
         print(f"skipping MiniLM: {exc}", file=sys.stderr)
+    else:
+        try:
+            champion = champion_encoder()
+        except Exception as exc:  # configs/champion.yaml changed shape
+            print(f"skipping the champion's encoder variant: {exc}", file=sys.stderr)
+        else:
+            quantization, length = (
+                champion.get("quantization", "none"),
+                champion.get("max_seq_length"),
+            )
+            variant = f"{quantization}, len {length}"
+            encoders.append((f"all-MiniLM-L6-v2 {variant} (champion)", champion))
 
     rows = []
     for encoder, variant_params in encoders:

@@ -400,17 +400,22 @@ def _ensure_impact(
     from tagwise.impact_run import impact_payload, load_impact, run_impact, save_impact
     from tagwise.loading import DEFAULT_MODEL
 
-    if tags is None or load_impact(settings.home) is not None:
+    if tags is None:
         return None
+    try:
+        if load_impact(settings.home) is not None:
+            return None
+    except ValueError:  # an unreadable impact.json: compute a fresh one
+        pass
     con.print("computing discoverability for /impact (tagwise impact)")
     try:
         report = run_impact(settings, bundle, projects, tags, n_boot=n_boot)
-    except TagwiseError as exc:
-        con.print(f"[yellow]skipped /impact: {exc}[/]")
+        payload = impact_payload(report, {"ref": DEFAULT_MODEL, "version": str(version)})
+        path = save_impact(settings.home, payload)
+    except Exception as exc:  # the page is optional, serving is not
+        con.print(f"[yellow]skipped /impact ({type(exc).__name__}: {exc}); "
+                  "run `tagwise impact` to fill it[/]")  # fmt: skip
         return None
-    path = save_impact(
-        settings.home, impact_payload(report, {"ref": DEFAULT_MODEL, "version": str(version)})
-    )
     con.print(report.summary(), highlight=False)
     return path
 

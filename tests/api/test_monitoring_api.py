@@ -94,6 +94,10 @@ def test_monitoring_state_page_and_metrics(app_client):
             }
         ],
         "alerts_total": {"text_length_ks": 2},
+        "uptake": [
+            {"kind": "head", "predictions": 40, "shown": 80, "kept": 60, "rate": 0.75},
+            {"kind": "zero-shot", "predictions": 5, "shown": 6, "kept": 0, "rate": 0.0},
+        ],
     }  # fmt: skip
     state_path(s).parent.mkdir(parents=True, exist_ok=True)
     state_path(s).write_text(json.dumps(state))
@@ -104,6 +108,8 @@ def test_monitoring_state_page_and_metrics(app_client):
     assert 'tagwise_drift_statistic{test="text_length_ks"} 0.4' in metrics
     assert 'tagwise_drift_alerts_total{test="text_length_ks"} 2.0' in metrics
     assert 'tagwise_drift_alert{test="text_length_ks"} 1.0' in metrics
+    assert 'tagwise_suggestions_kept_ratio{kind="head"} 0.75' in metrics
+    assert 'tagwise_suggestions_kept_ratio{kind="zero-shot"} 0.0' in metrics
 
 
 def test_logging_can_be_switched_off(settings, tmp_path):

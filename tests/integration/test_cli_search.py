@@ -92,4 +92,28 @@ def test_bootstrap_computes_impact_once_and_never_overwrites(model_dir, tmp_path
     before = path.stat().st_mtime_ns
     assert _ensure_impact(settings, bundle, "4", TINY, TAGS, Console(file=io.StringIO())) is None
     assert path.stat().st_mtime_ns == before  # not recomputed, not overwritten
-    assert _ensure_impact(settings, bundle, "4", TINY, None, Console(file=io.StringIO())) is None
+
+
+def test_bootstrap_impact_failure_is_reported_not_fatal(model_dir, tmp_path):
+    """A corrupt stored result is recomputed; a failing evaluation never stops `make run`."""
+    import io
+
+    from rich.console import Console
+
+    from tagwise.cli import _ensure_impact
+    from tagwise.config import load_settings
+    from tagwise.loading import load_model
+
+    settings = load_settings(home=tmp_path, labels={"min_freq": 5}, tracking={"enabled": False})
+    bundle, _ = load_model(str(model_dir), settings)
+    assert _ensure_impact(settings, bundle, "1", TINY, None, Console(file=io.StringIO())) is None
+    assert not (tmp_path / "impact.json").exists()  # no vocabulary: not computed
+    (tmp_path / "impact.json").write_text("{not json")
+    path = _ensure_impact(settings, bundle, "1", TINY, TAGS, Console(file=io.StringIO()), n_boot=50)
+    assert path is not None and json.loads(path.read_text())["model"]["version"] == "1"
+    path.unlink()
+    out = io.StringIO()
+    missing = tmp_path / "missing.json"
+    con = Console(file=out, width=10_000)
+    assert _ensure_impact(settings, bundle, "1", missing, TAGS, con, n_boot=50) is None
+    assert "skipped /impact" in out.getvalue() and not path.exists()

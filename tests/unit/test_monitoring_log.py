@@ -171,19 +171,53 @@ def test_a_log_written_before_long_tails_gains_the_column_and_keeps_its_rows(tmp
     old, new = read_predictions(engine)
     assert old.id == "a1" and old.tags == (("transformers", 0.9),) and old.long_tail == ()
     assert new.long_tail == (("snn", 0.2, "zero-shot"),)
-    PredictionLog(engine).create()  # a second start adds nothing and fails on nothing
+    from tagwise.feedback.store import create_tables
+    from tagwise.monitoring.predictions import PredictionRow
+
+    assert create_tables(engine, [PredictionRow.__table__]) == []  # a second start: no-op
+    engine.dispose()
+
+
+def test_two_processes_upgrading_at_once_both_start(tmp_path, monkeypatch):
+    """The column appears between this process's look and its ALTER: not an error."""
+    from sqlalchemy import inspect, text
+
+    from tagwise.feedback import store as store_module
+    from tagwise.feedback.store import create_tables, make_engine
+    from tagwise.monitoring.predictions import PredictionRow
+
+    url = f"sqlite:///{tmp_path / 'race.sqlite'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(OLD_PREDICTIONS))
+    table = PredictionRow.__table__
+    stale = store_module._missing_columns(engine, [table])  # what both processes saw
+    assert [c.name for _, c in stale] == ["long_tail"]
+    other = make_engine(url)
+    assert create_tables(other, [table]) == ["predictions.long_tail"]  # the other one won
+    other.dispose()
+    real = store_module._missing_columns
+    calls = iter([stale])
+    monkeypatch.setattr(
+        store_module, "_missing_columns", lambda e, t: next(calls, None) or real(e, t)
+    )
+    assert create_tables(engine, [table]) == []  # lost the race, still started
+    assert [c["name"] for c in inspect(engine).get_columns("predictions")].count("long_tail") == 1
     engine.dispose()
 
 
 def test_a_missing_non_nullable_column_is_refused_not_invented(tmp_path):
-    from sqlalchemy import text
+    from sqlalchemy import inspect, text
 
+    from tagwise.errors import ConfigError
     from tagwise.feedback.store import create_tables, make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'older.sqlite'}")
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE predictions (id VARCHAR(32) PRIMARY KEY)"))
-    with pytest.raises(RuntimeError, match="non-nullable column created"):
+    with pytest.raises(ConfigError, match=r"non-nullable column\(s\) predictions\.created"):
         PredictionLog(engine).create()
+    columns = {c["name"] for c in inspect(engine).get_columns("predictions")}
+    assert columns == {"id"}  # refused before any nullable column was added
     assert create_tables(engine, []) == []  # no table asked for: nothing touched
     engine.dispose()

@@ -63,3 +63,23 @@ def test_nothing_answered_means_no_rows():
     preds = [_pred("p1", "snn", ["deep-learning"], [("snn", "zero-shot")])]
     assert suggestion_uptake(preds, []) == []
     assert Uptake("head", 0, 0, 0).rate is None
+
+
+def test_a_parent_implied_by_the_authors_child_tag_counts_as_kept():
+    from tagwise.taxonomy import Taxonomy
+
+    tax = Taxonomy.from_records(
+        [
+            {"tag": "computer-vision", "aliases": ["cv"], "parents": []},
+            {"tag": "object-detection", "aliases": [], "parents": ["computer-vision"]},
+            {"tag": "spiking-neural-networks", "aliases": ["snn"], "parents": []},
+        ]
+    )
+    preds = [
+        _pred("p1", "yolo", ["computer-vision"], [("snn", "zero-shot")], feedback_id=1),
+    ]
+    feedback = [_fb(1, "yolo", [], added=["object-detection", "spiking-neural-networks"])]
+    raw = {u.kind: u.kept for u in suggestion_uptake(preds, feedback)}
+    assert raw == {"head": 0, "zero-shot": 0}  # without the vocabulary: names only
+    got = {u.kind: u.kept for u in suggestion_uptake(preds, feedback, tax)}
+    assert got == {"head": 1, "zero-shot": 1}  # parent implied; alias compared canonically

@@ -92,27 +92,52 @@ def create_tables(engine: Engine, tables: list[Table] | None = None) -> list[str
 
     Why not a migration tool: every schema change so far is an added nullable column
     (``predictions.long_tail``), which ``ALTER TABLE … ADD COLUMN`` does in place on
-    SQLite and PostgreSQL, keeping the rows already logged. A new non-nullable column
-    would need a real migration; this refuses it. Returns the columns it added.
+    SQLite and PostgreSQL, keeping the rows already logged. A missing non-nullable column
+    would need a real migration: that is refused before anything is altered. Several
+    processes may start on the same old database at once (server replicas, a monitor
+    cron job): a column another one added meanwhile is not an error. Returns the columns
+    this call added.
     """
-    Base.metadata.create_all(engine, tables=tables)
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.schema import CreateColumn
+
+    from tagwise.errors import ConfigError
+
+    chosen = Base.metadata.sorted_tables if tables is None else tables
+    Base.metadata.create_all(engine, tables=chosen)
+    missing = _missing_columns(engine, chosen)
+    required = [f"{t.name}.{c.name}" for t, c in missing if not c.nullable]
+    if required:
+        raise ConfigError(
+            f"the database lacks non-nullable column(s) {', '.join(required)} of a newer "
+            "tagwise; it needs a migration (or a new database_url)"
+        )
+    quote = engine.dialect.identifier_preparer
     added = []
-    inspector = inspect(engine)
-    for table in Base.metadata.sorted_tables if tables is None else tables:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present:
-                continue
-            if not column.nullable:
-                raise RuntimeError(
-                    f"table {table.name} lacks the non-nullable column {column.name}; "
-                    "it needs a migration"
-                )
-            kind = column.type.compile(dialect=engine.dialect)
+    for table, column in missing:
+        ddl = CreateColumn(column).compile(dialect=engine.dialect)
+        try:
             with engine.begin() as conn:
-                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
-            added.append(f"{table.name}.{column.name}")
+                conn.execute(text(f"ALTER TABLE {quote.format_table(table)} ADD COLUMN {ddl}"))
+        except DBAPIError:
+            if (table, column) in _missing_columns(engine, [table]):
+                raise  # not a concurrent start that added it first: a real failure
+            continue
+        for index in table.indexes:
+            if column in index.columns.values():
+                index.create(engine, checkfirst=True)
+        added.append(f"{table.name}.{column.name}")
     return added
+
+
+def _missing_columns(engine: Engine, tables: list[Table]) -> list[tuple[Table, Any]]:
+    """(table, column) pairs the ORM defines and the database's table does not have."""
+    inspector = inspect(engine)
+    out = []
+    for table in tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        out += [(table, c) for c in table.columns if c.name not in present]
+    return out
 
 
 class FeedbackStore:

@@ -210,7 +210,7 @@ def run_monitor(
 
         batches.setdefault(window_label(window_start(fb.created, size)), []).append(fb)
     quarantine = feedback_quality(batches)
-    uptake = [u.to_dict() for u in suggestion_uptake(preds, feedback)]
+    uptake = [u.to_dict() for u in suggestion_uptake(preds, feedback, bundle.taxonomy)]
     previous = load_state(settings) or {}
     seen = set(previous.get("alerted_windows", []))
     totals = Counter(previous.get("alerts_total", {}))

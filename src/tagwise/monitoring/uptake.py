@@ -16,6 +16,7 @@ from typing import Any
 
 from tagwise.monitoring.predictions import LoggedFeedback, LoggedPrediction
 from tagwise.monitoring.windows import link_feedback
+from tagwise.taxonomy import Taxonomy
 
 HEAD = "head"
 
@@ -40,21 +41,30 @@ class Uptake:
 
 
 def suggestion_uptake(
-    predictions: Sequence[LoggedPrediction], feedback: Sequence[LoggedFeedback]
+    predictions: Sequence[LoggedPrediction],
+    feedback: Sequence[LoggedFeedback],
+    taxonomy: Taxonomy | None = None,
 ) -> list[Uptake]:
     """Uptake of head tags, then of long-tail tags per source, over answered predictions.
 
-    A tag counts as kept when it is among the author's final tags (accepted or added);
-    predictions no feedback answers are left out, as are kinds never shown.
+    A tag counts as kept when it is among the author's final tags (accepted or added)
+    or, given the ``taxonomy``, implied by them: a shown ``computer-vision`` is kept when
+    the author chose ``object-detection``, as the monitor's F1 counts it (P1 closure);
+    a shown tag the served vocabulary has since made an alias is compared by its
+    canonical name. Predictions no feedback answers are left out, as are kinds never
+    shown.
     """
+    tax = taxonomy if taxonomy is not None and taxonomy.entries else None
     linked = link_feedback(predictions, feedback)
     counts: dict[str, list[int]] = {}
     for p in predictions:
         fb = linked.get(p.id)
         if fb is None:
             continue
-        final = set(fb.final)
+        final = tax.closure(fb.final) if tax else set(fb.final)
         shown = [(HEAD, t) for t, _ in p.tags] + [(src, t) for t, _, src in p.long_tail]
+        if tax:
+            shown = [(k, tax.canonical(t) or t) for k, t in shown]
         for kind in dict.fromkeys(k for k, _ in shown):
             tags = [t for k, t in shown if k == kind]
             c = counts.setdefault(kind, [0, 0, 0])
