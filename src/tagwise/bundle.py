@@ -77,6 +77,29 @@ class ModelBundle:
         """The label space the model predicts."""
         return self.model.labels_
 
+    def use_threads(self, threads: int) -> int:
+        """Encode with ``threads`` threads when predicting; returns how many models changed.
+
+        Serving keeps the saved 1 (steadiest latency beside other requests); a batch job
+        such as ``tagwise predict`` on a file is faster with every core (int8 MiniLM
+        encodes one text per thread, so the vectors do not change). Models without a
+        sentence encoder have no such parameter and are left alone.
+        """
+        if threads < 1:
+            raise ValueError(f"threads must be ≥ 1, got {threads}")
+        changed = 0
+        todo: list[Any] = [self.model, self.tail]
+        while todo:
+            model = todo.pop()
+            if model is None:
+                continue
+            params = getattr(model, "params", None)
+            if isinstance(params, dict) and "threads" in params and "encoder" in params:
+                params["threads"] = threads
+                changed += 1
+            todo += list(getattr(model, "members_", ()) or ())
+        return changed
+
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Model scores for already-normalised texts."""
         return self.model.predict_proba(texts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,6 +184,10 @@ def predict(
     ] = None,
     tags: ServedTagsOpt = None,
     long_tail: LongTailOpt = True,
+    threads: Annotated[
+        int | None,
+        typer.Option(min=1, help="Encoder threads (local; default: every core)"),
+    ] = None,
 ) -> None:
     """Suggest tags for each JSONL line: writes {"id", "tags": [{"tag", "score"}]} best first,
     plus "long_tail": [{"tag", "score", "similarity", "source", "confidence": "low"}]."""
@@ -212,7 +217,8 @@ def predict(
 
     bundle, _ = load_model(model, _settings(config))
     bundle = with_vocabulary_file(bundle, tags)
-    n = predict_file(bundle, input, output, k=k, long_tail=long_tail)
+    bundle.use_threads(threads or os.cpu_count() or 1)
+    n = predict_file(bundle, input, output, k=k, long_tail=long_tail, console=_console())
     if output:
         _console().print(f"{n} projects → {output}")
 

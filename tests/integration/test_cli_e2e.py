@@ -94,8 +94,8 @@ def test_train_register_promote_predict(home: Path) -> None:
     assert "PROMOTE" in promoted.stdout
 
     inputs = _write_inputs(home / "in.jsonl")
-    for model in ("models:/tagwise@champion", str(home / "m1")):
-        run(
+    for model, threads in (("models:/tagwise@champion", "1"), (str(home / "m1"), "2")):
+        proc = run(
             home,
             "predict",
             "--model",
@@ -106,7 +106,10 @@ def test_train_register_promote_predict(home: Path) -> None:
             str(home / "out.jsonl"),
             "--config",
             cfg,
+            "--threads",
+            threads,
         )
+        assert "3/3" in proc.stderr and "3 projects" in proc.stderr  # the progress bar, done
         lines = [json.loads(line) for line in (home / "out.jsonl").read_text().splitlines()]
         assert [r["id"] for r in lines] == [1, 2, 3]
         first = {t["tag"] for t in lines[0]["tags"]}

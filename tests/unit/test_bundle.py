@@ -297,3 +297,36 @@ def test_a_newer_vocabulary_adds_tags_zero_shot(tailed, taxonomy):
     best = served.suggest_all(text).long_tail[0][0]
     assert (best.tag, best.source) == ("spiking-neural-networks", "zero-shot")
     assert served.suggest_all(PROJECTS).tags == tailed.suggest_all(PROJECTS).tags
+
+
+def test_use_threads_reaches_every_encoder_and_keeps_the_suggestions(tailed, bundle):
+    before = tailed.suggest_all(TAIL_PROJECTS)
+    assert tailed.tail.params["threads"] == 1
+    assert tailed.use_threads(2) == 1  # the tail's encoder; TF-IDF has none
+    assert tailed.tail.params["threads"] == 2
+    after = tailed.suggest_all(TAIL_PROJECTS)
+    assert after.tags == before.tags and after.long_tail == before.long_tail
+    assert bundle.use_threads(2) == 0
+    with pytest.raises(ValueError, match="threads"):
+        bundle.use_threads(0)
+    tailed.use_threads(1)
+
+
+def test_use_threads_walks_ensemble_members(tiny_prepared, taxonomy):
+    context = FitContext(labels=tiny_prepared.labels, taxonomy=taxonomy)
+    params = {
+        "members": [
+            {"backend": "tfidf-linear", "params": {"min_df": 1}},
+            {"backend": "embedding", "params": {"encoder": "hashing"}},
+            {"backend": "knn", "params": {"encoder": "hashing", "k": 3}},
+        ],
+        "combiner": "mean",
+        "cv_folds": 2,
+    }
+    model = create_model("ensemble", params).fit(
+        list(tiny_prepared.texts), tiny_prepared.Y, context
+    )
+    policy = DecisionPolicy(threshold=0.3, top_k=3)
+    ensemble = ModelBundle(model=model, policy=policy, taxonomy=taxonomy)
+    assert ensemble.use_threads(2) == 2
+    assert [m.params.get("threads") for m in model.members_] == [None, 2, 2]

@@ -39,11 +39,10 @@ def predict(
     console: Console,
 ) -> None:
     """Run :func:`tagwise.distributed.batch.predict_ray` with a rows progress bar."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from tagwise.distributed.batch import FEATURE, predict_ray
     from tagwise.distributed.runtime import import_ray
     from tagwise.distributed.shards import input_format
+    from tagwise.progress import row_progress
 
     import_ray(FEATURE, "data")  # the clear message before a progress bar appears
 
@@ -51,17 +50,10 @@ def predict(
         raise ConfigError("--backend ray writes shards into a directory: pass --output DIR")
     logging.getLogger("ray").setLevel(logging.WARNING)
     fmt = output_format or input_format(input_path)
-    with Progress(
-        "{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task("predicting", total=None)
+    with row_progress(console, "predicting", None) as progress:
 
         def on_plan(plan, manifest) -> None:
-            bar.update(task, total=plan.total_rows, completed=manifest.done_rows())
+            progress.reset(plan.total_rows, manifest.done_rows())
 
         result = predict_ray(
             settings,
@@ -74,7 +66,7 @@ def predict(
             out_fmt=fmt,
             k=k,
             on_plan=on_plan,
-            on_shard=lambda rows, _: bar.advance(task, rows),
+            on_shard=lambda rows, _: progress.advance(rows),
         )
     console.print(
         f"{result.rows_total} projects → {output} ({result.shards_total} shards, "
