@@ -37,3 +37,19 @@ def with_vocabulary_file(bundle: ModelBundle, tags: Path | str | None) -> ModelB
     from tagwise.taxonomy import Taxonomy
 
     return bundle.with_vocabulary(Taxonomy.from_file(tags))
+
+
+def served_identity(
+    ref: str, bundle: ModelBundle, version: str, settings: Settings
+) -> tuple[str, str]:
+    """(name, version) the server reports and logs for a model loaded from ``ref``.
+
+    A registry model is the registered name and its version number; a directory is its
+    backend, versioned by the directory name and config hash (two trainings into the
+    same folder differ). ``tagwise monitor`` uses the same rule to find the serving
+    model's predictions in the log.
+    """
+    if ref.startswith("models:/"):
+        return settings.tracking.registered_model, version
+    config_hash = str(bundle.info.get("config_hash", ""))[:8]
+    return bundle.model.name, f"{version}@{config_hash}" if config_hash else version

@@ -26,6 +26,29 @@ def test_feedback_is_stored_with_canonical_tags(client):
     assert row["model_version"] == "1"
 
 
+def test_suggested_is_canonical_and_a_tag_accepted_and_added_counts_once(client):
+    body = {
+        **FEEDBACK,
+        "suggested": ["cv", "computer-vision", "nlp"],
+        "accepted": ["cv"],
+        "added": ["computer-vision", "question-answering"],
+    }
+    r = client.post("/v1/feedback", json=body)
+    assert r.status_code == 201, r.text
+    row = client.app.state.store.get(r.json()["id"])
+    assert row["suggested"] == ["computer-vision", "natural-language-processing"]
+    assert row["accepted"] == ["computer-vision"]
+    assert row["added"] == ["question-answering"]
+
+
+def test_unknown_suggested_tag_is_422_and_stores_nothing(client, problem):
+    store = client.app.state.store
+    before = store.count()
+    body = {**FEEDBACK, "suggested": ["transformers", "no-such-tag"]}
+    problem(client.post("/v1/feedback", json=body), 422, "suggested[1]")
+    assert store.count() == before
+
+
 def test_ids_are_distinct(client):
     ids = {client.post("/v1/feedback", json=FEEDBACK).json()["id"] for _ in range(5)}
     assert len(ids) == 5
@@ -44,6 +67,12 @@ def test_feedback_field_errors(client, problem):
     problem(client.post("/v1/feedback", json={**FEEDBACK, "title": ""}), 422, "title")
     problem(client.post("/v1/feedback", json={**FEEDBACK, "accepted": "nlp"}), 422, "accepted")
     problem(client.post("/v1/feedback", json={**FEEDBACK, "added": [""]}), 422, "added[0]")
+
+
+def test_control_characters_in_tags_and_ids_are_422(client, problem):
+    for field, value in (("added", ["nlp\u0000"]), ("project_id", "p\u0000")):
+        r = client.post("/v1/feedback", json={**FEEDBACK, field: value})
+        problem(r, 422, "added[0]" if field == "added" else field)
 
 
 def test_project_id_and_lists_are_optional(client):

@@ -153,6 +153,9 @@ def test_bad_project_bodies_are_problems(api, problem):
     problem(add(api, -1, "t"), 422, "id")
     problem(add(api, 1, "   "), 422, "title")
     problem(api.post("/v1/projects", json={"title": "no id"}), 422, "id")
+    for not_an_int in (True, False, "5", 2.5):  # a boolean must not replace project 1 or 0
+        problem(api.post("/v1/projects", json={"id": not_an_int, "title": "t"}), 422, "id")
+    problem(add(api, 9107, "a\u0000b"), 422, "title")
     problem(
         api.post("/v1/projects", content=b"{", headers={"content-type": "application/json"}), 400
     )

@@ -59,10 +59,18 @@ def test_description_is_optional(client):
         ({"title": "ok", "min_score": 1.5}, "min_score"),
         ({"title": "ok", "min_score": -0.1}, "min_score"),
         ({"title": "ok", "unexpected": 1}, "unexpected"),
+        ({"title": "a\u0000b"}, "title"),  # PostgreSQL cannot store U+0000
+        ({"title": "\u001c"}, "title"),
+        ({"title": "ok", "description": "bad \u0007 bell"}, "description"),
     ],
 )
 def test_invalid_fields_are_422_problems_naming_the_field(client, problem, body, field):
     problem(client.post("/v1/suggest", json=body), 422, field)
+
+
+def test_tabs_newlines_and_unicode_are_fine_in_text(client):
+    body = {"title": "Détection\td'objets 🚀", "description": "line one\r\nline two"}
+    assert client.post("/v1/suggest", json=body).status_code == 200
 
 
 def test_body_that_is_not_an_object_is_422(client, problem):

@@ -99,6 +99,15 @@ def test_prediction_log_and_feedback_on_postgres(pg_url, model_dir, tmp_path):
         assert sum(p.feedback_id is not None for p in preds) == 15
         obs = observations(preds, feedback)
         assert all(o.feedback_id is not None for o in obs)  # the rest matched by digest
+        # `tagwise monitor` on the served directory finds these predictions (same version
+        # label as the server's: directory name @ config hash), not zero of them
+        from tagwise.monitoring.monitor import run_monitor
+
+        served = settings.model_copy(
+            update={"serving": settings.serving.model_copy(update={"model": str(model_dir)})}
+        )
+        res = run_monitor(served, notify=False)
+        assert res.state["n_predictions"] == 30 and "@" in res.state["model_version"]
         assert prune(engine, before=T0 + timedelta(hours=10), max_rows=15) == 15
         assert len(read_predictions(engine)) == 15
     finally:

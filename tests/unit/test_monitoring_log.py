@@ -221,3 +221,16 @@ def test_a_missing_non_nullable_column_is_refused_not_invented(tmp_path):
     assert columns == {"id"}  # refused before any nullable column was added
     assert create_tables(engine, []) == []  # no table asked for: nothing touched
     engine.dispose()
+
+
+def test_one_bad_row_does_not_cost_its_batch(store):
+    """A row the database refuses (here: a duplicate id) is dropped alone, the rest stay."""
+    log = PredictionLog(store.engine, flush_ms=200, batch_rows=100, clock=lambda: T0).create()
+    good = [_pred(i) for i in range(4)]
+    dup = replace(_pred(9), id=good[1].id)  # same primary key as a row of the same batch
+    for p in [*good[:2], dup, *good[2:]]:
+        log.record(p)
+    log.start()
+    log.close()
+    assert sorted(r.id for r in read_predictions(store.engine)) == sorted(p.id for p in good)
+    assert log.written == 4 and log.dropped == 1

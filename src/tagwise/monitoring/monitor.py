@@ -179,10 +179,11 @@ def run_monitor(
     describes *its* behaviour, and an older model's suggestions would look drifted.
     """
     from tagwise.feedback.store import make_engine
-    from tagwise.loading import load_model
+    from tagwise.loading import load_model, served_identity
 
     if bundle is None:
         bundle, version = load_model(settings.serving.model, settings)
+        _, version = served_identity(settings.serving.model, bundle, version, settings)
     if bundle.reference is None:
         from tagwise.errors import ConfigError
 

@@ -16,6 +16,7 @@ caller (no IP address, no user agent).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import queue
@@ -277,21 +278,34 @@ class PredictionLog:
         inserts = [_row(p) for kind, p in batch if kind == "insert"]
         links = [v for kind, v in batch if kind == "link"]
         try:
-            with Session(self.engine) as session, session.begin():
-                if inserts:
-                    session.execute(PredictionRow.__table__.insert(), inserts)
-                for pid, fid in links:
-                    session.execute(
-                        update(PredictionRow).where(PredictionRow.id == pid).values(feedback_id=fid)
-                    )
+            self._commit(inserts, links)
             self.written += len(inserts)
         except Exception:
-            log.exception("prediction log: dropping a batch of %d rows", len(batch))
-            self.dropped += len(inserts)
+            # One bad row must not cost the batch: retry row by row, drop only what fails.
+            log.exception("prediction log: batch of %d failed; writing row by row", len(batch))
+            for row in inserts:
+                try:
+                    self._commit([row], [])
+                    self.written += 1
+                except Exception:
+                    log.warning("prediction log: dropping row %s", row["id"])
+                    self.dropped += 1
+            with contextlib.suppress(Exception):
+                self._commit([], links)
         finally:
             with self._idle:
                 self._pending -= len(batch)
                 self._idle.notify_all()
+
+    def _commit(self, inserts: list[dict], links: list[tuple[str, int]]) -> None:
+        """Insert rows and set feedback links in one transaction."""
+        with Session(self.engine) as session, session.begin():
+            if inserts:
+                session.execute(PredictionRow.__table__.insert(), inserts)
+            for pid, fid in links:
+                session.execute(
+                    update(PredictionRow).where(PredictionRow.id == pid).values(feedback_id=fid)
+                )
 
     def _maybe_prune(self, *, force: bool = False) -> None:
         now = time.monotonic()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from tagwise.bundle import ModelBundle
 from tagwise.config import Settings
 from tagwise.errors import TagwiseError
+from tagwise.loading import served_identity
 from tagwise.serving.errors import ModelNotLoaded, ReloadFailed
 
 log = logging.getLogger(__name__)
@@ -120,12 +121,7 @@ class ModelHolder:
 
     def _load(self) -> Served:
         bundle, version = self._loader(self.ref, self.settings)
-        if self.ref.startswith("models:/"):
-            name = self.settings.tracking.registered_model
-        else:  # a directory: name the backend, version by the directory and config hash
-            name = bundle.model.name
-            config_hash = str(bundle.info.get("config_hash", ""))[:8]
-            version = f"{version}@{config_hash}" if config_hash else version
+        name, version = served_identity(self.ref, bundle, version, self.settings)
         return Served(bundle=bundle, version=version, name=name, ref=self.ref)
 
     def _swap(self, new: Served) -> None:

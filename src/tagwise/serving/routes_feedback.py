@@ -27,7 +27,8 @@ def build_router(models: RequestModels) -> APIRouter:
         response_model=FeedbackCreated,
         responses={**CLIENT_ERRORS, **NOT_READY},
         summary="Record what the author accepted, removed and added",
-        description="`accepted` and `added` must be vocabulary tags or aliases (else 422). "
+        description="`suggested`, `accepted` and `added` must be vocabulary tags or aliases "
+        "(else 422); they are stored canonical, a tag both accepted and added once. "
         "The 201 is sent only after the record is committed durably.",
     )
     def post_feedback(
@@ -40,17 +41,20 @@ def build_router(models: RequestModels) -> APIRouter:
         clock: ClockDep,
     ):
         bundle = served.bundle
+        # All three lists canonical: an alias in `suggested` ("cv") must count as the
+        # tag it names in /v1/stats, and junk there would become a "tag" of its own.
         tags = canonical_tags(
             bundle.taxonomy,
-            {"accepted": body.accepted, "added": body.added},
+            {"suggested": body.suggested, "accepted": body.accepted, "added": body.added},
             fallback=bundle.labels.labels,
         )
+        accepted = tags["accepted"]
         record = FeedbackRecord(
             title=body.title,
             description=body.description,
-            suggested=tuple(body.suggested),
-            accepted=tags["accepted"],
-            added=tags["added"],
+            suggested=tags["suggested"],
+            accepted=accepted,
+            added=tuple(t for t in tags["added"] if t not in accepted),  # counted once
             project_id=body.project_id,
             model_version=served.version,
         )

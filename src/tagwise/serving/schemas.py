@@ -16,13 +16,33 @@ from tagwise.config import ServingConfig
 
 EXAMPLE_TITLE = "BERT for question answering"
 EXAMPLE_DESCRIPTION = "Fine-tuning transformers on SQuAD with PyTorch."
-TagName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# Control characters (but tab, CR and LF) are refused in every text field: none belongs
+# in a title or a tag, and PostgreSQL cannot store U+0000 in text. In the patterns, so
+# the OpenAPI schema (and the fuzzer) states exactly what the server accepts.
+_TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_VISIBLE_CHAR = r"[^\s\x00-\x1f\x7f-\x9f]"
+TEXT_PATTERN = rf"^{_TEXT_CHAR}*$"
+"""Any text without control characters (descriptions)."""
+LINE_PATTERN = rf"^{_TEXT_CHAR}*{_VISIBLE_CHAR}{_TEXT_CHAR}*$"
+"""Text without control characters and not only spaces (titles, tags, ids)."""
+TagName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=LINE_PATTERN)]
 
 
 def _not_bool(value: object) -> object:
     """JSON ``true``/``false`` are not numbers, though Python's bool is an int."""
     if isinstance(value, bool):
         raise ValueError("must be a number, not a boolean")
+    return value
+
+
+def json_integer(value: object) -> object:
+    """A JSON integer: ``5`` or ``5.0`` (JSON Schema counts both), never ``true`` or ``"5"``.
+
+    Python's bool is an int and pydantic's lax mode parses numeric strings: without this
+    ``{"id": true}`` would silently replace project 1.
+    """
+    if isinstance(value, bool | str):
+        raise ValueError("must be an integer")
     return value
 
 
@@ -191,12 +211,15 @@ def request_models(cfg: ServingConfig) -> RequestModels:
     """Build the request classes with ``cfg``'s limits baked into their schema."""
     Title = Annotated[
         str,
-        StringConstraints(min_length=1, max_length=cfg.max_title_chars, pattern=r"\S"),
-        Field(description=f"Project title, 1–{cfg.max_title_chars} characters, not only spaces"),
+        StringConstraints(min_length=1, max_length=cfg.max_title_chars, pattern=LINE_PATTERN),
+        Field(
+            description=f"Project title, 1–{cfg.max_title_chars} characters, not only spaces, "
+            "no control characters"
+        ),
     ]
     Description = Annotated[
         str,
-        StringConstraints(max_length=cfg.max_description_chars),
+        StringConstraints(max_length=cfg.max_description_chars, pattern=TEXT_PATTERN),
         Field(description=f"Project description, up to {cfg.max_description_chars} characters"),
     ]
     K = Annotated[
@@ -273,7 +296,10 @@ def request_models(cfg: ServingConfig) -> RequestModels:
                 ]
             },
         )
-        project_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+        project_id: (
+            Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=LINE_PATTERN)]
+            | None
+        ) = None
         title: Title
         description: Description = ""
         suggested: TagList = Field(default_factory=list)

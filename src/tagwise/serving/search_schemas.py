@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from tagwise.config import ServingConfig
 from tagwise.search import IndexedProject, SearchHit, SearchResult
 from tagwise.search.postings import author_canonical, suggested_canonical
+from tagwise.serving.schemas import LINE_PATTERN, TEXT_PATTERN, json_integer
 from tagwise.taxonomy import Taxonomy
 
 MAX_PROJECT_ID = 2**53 - 1
@@ -105,15 +106,20 @@ def project_request_model(cfg: ServingConfig) -> type[BaseModel]:
                 ]
             },
         )
-        id: int = Field(
-            ge=0, le=MAX_PROJECT_ID, description="Catalogue id; an existing id is replaced"
+        id: Annotated[int, BeforeValidator(json_integer)] = Field(
+            ge=0,
+            le=MAX_PROJECT_ID,
+            description="Catalogue id (a JSON integer); an existing id is replaced",
         )
         title: Annotated[
-            str, StringConstraints(min_length=1, max_length=cfg.max_title_chars, pattern=r"\S")
+            str,
+            StringConstraints(min_length=1, max_length=cfg.max_title_chars, pattern=LINE_PATTERN),
         ]
-        description: Annotated[str, StringConstraints(max_length=cfg.max_description_chars)] = ""
+        description: Annotated[
+            str, StringConstraints(max_length=cfg.max_description_chars, pattern=TEXT_PATTERN)
+        ] = ""
         tags: list[
-            Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"\S")]
+            Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=LINE_PATTERN)]
         ] = Field(
             default_factory=list,
             max_length=cfg.max_feedback_tags,
