@@ -374,3 +374,90 @@ def test_long_tail_chip_is_marked_and_can_be_accepted(page: Page, live_server) -
     row = next(r for r in feedback_rows(live_server.db_path) if r["id"] == response.json()["id"])
     assert row["accepted"] == [tag]
     assert errors == []
+
+
+def _record(page: Page, path: str, into: list) -> None:
+    """Append the JSON answers of ``path`` (e.g. /v1/suggest) to ``into``, in order."""
+
+    def on_response(response) -> None:
+        if response.url.endswith(path) and response.ok:
+            into.append(response.json())
+
+    page.on("response", on_response)
+
+
+def test_submit_right_after_an_edit_never_sends_the_old_suggestions(
+    page: Page, live_server
+) -> None:
+    """Typed within the debounce: the refresh happens first, the author sees new chips."""
+    open_page(page, live_server.url)
+    page.locator("#title").fill("Object detection with YOLO on dashcam video")
+    expect(page.locator(CHIPS).first).to_be_visible()
+    expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "false")
+    saved: list[dict] = []
+    _record(page, "/v1/feedback", saved)
+    page.locator("#title").fill("Sentiment analysis of tweets with BERT transformers")
+    page.locator("#submit").click()  # well within the 250 ms debounce
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-kind", "info")
+    expect(status).to_contain_text("Suggestions were updated")
+    assert saved == [], "nothing is saved with chips the author has not seen"
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as resp_info:
+        page.locator("#submit").click()
+    assert resp_info.value.status == 201
+    sent = json.loads(resp_info.value.request.post_data)
+    assert "object-detection" not in sent["suggested"]
+    assert "natural-language-processing" in sent["suggested"]
+
+
+def test_double_submit_saves_once_and_start_over_drops_the_prediction_link(
+    page: Page, live_server
+) -> None:
+    suggestions: list[dict] = []
+    _record(page, "/v1/suggest", suggestions)
+    open_page(page, live_server.url)
+    page.locator("#title").fill("BERT for question answering on SQuAD")
+    expect(page.locator(CHIPS).first).to_be_visible()
+    expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "false")
+    before = len(feedback_rows(live_server.db_path))
+    page.locator("#submit").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_have_attribute("data-kind", "success")
+    assert page.evaluate("document.activeElement.id") == "submit"  # focus kept
+    page.locator("#submit").click()
+    expect(page.locator("#status")).to_have_attribute("data-kind", "info")
+    expect(page.locator("#status")).to_contain_text("Already saved as reference")
+    assert len(feedback_rows(live_server.db_path)) == before + 1
+    first_prediction = suggestions[-1]["prediction_id"]
+
+    page.locator("#reset").click()
+    page.locator("#title").fill("Speech recognition")
+    page.locator("#submit").click()  # the new text's suggestions arrive first
+    expect(page.locator("#status")).to_have_attribute("data-kind", "info")
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as resp_info:
+        page.locator("#submit").click()
+    sent = json.loads(resp_info.value.request.post_data)
+    assert sent["title"] == "Speech recognition"
+    assert sent.get("prediction_id") == suggestions[-1]["prediction_id"] != first_prediction
+
+
+def test_a_hand_added_tag_the_model_then_suggests_becomes_an_accepted_chip(
+    page: Page, live_server
+) -> None:
+    open_page(page, live_server.url)
+    page.locator("#title").fill("A project")
+    page.locator("#add-tag").fill("nlp")
+    page.keyboard.press("Enter")
+    expect(page.locator("#added .chip[data-tag='natural-language-processing']")).to_be_visible()
+    page.locator("#title").fill("Fine-tuning BERT transformers for sentiment analysis")
+    page.locator("#description").fill("Natural language processing of reviews.")
+    chip = page.locator("#suggestions .chip[data-tag='natural-language-processing']")
+    expect(chip).to_be_visible()
+    expect(chip).to_have_class(re.compile(r"\baccepted\b"))
+    expect(page.locator("#added .chip[data-tag='natural-language-processing']")).to_have_count(0)
+    expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "false")
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as resp_info:
+        page.locator("#submit").click()
+    sent = json.loads(resp_info.value.request.post_data)
+    assert "natural-language-processing" in sent["accepted"]
+    assert "natural-language-processing" not in sent["added"]

@@ -55,6 +55,9 @@
     options: [],            // current autocomplete options
     active: -1,             // index of the highlighted option
     submitting: false,
+    running: null,          // promise of the suggest request in flight (submit waits for it)
+    predictionId: null,     // prediction_id of the suggestions on screen
+    lastSaved: null,        // {key, id} of the last saved feedback (no duplicate submits)
   };
 
   /* ---------- helpers ---------- */
@@ -184,7 +187,26 @@
     el.suggestions.setAttribute("aria-busy", busy ? "true" : "false");
   }
 
-  async function runSuggest() {
+  /** Start a suggest request now; remembered so a submit can wait for it. */
+  function runSuggest() {
+    var running = suggestNow();
+    state.running = running;
+    running.then(function () { if (state.running === running) state.running = null; });
+    return running;
+  }
+
+  /** Bring the suggestions up to date with the text before the feedback is built:
+   * a debounced request still waiting is sent now, one in flight is awaited. */
+  async function flushSuggest() {
+    if (state.timer) {
+      clearTimeout(state.timer);
+      await runSuggest();
+    } else if (state.running) {
+      await state.running;
+    }
+  }
+
+  async function suggestNow() {
     state.timer = null;
     var title = el.title.value.trim();
     var description = el.description.value;
@@ -194,6 +216,7 @@
       state.controller = null;
       state.applied = seq;
       state.shown = [];
+      state.predictionId = null;
       delete el.suggestions.dataset.stale;
       setBusy(false);
       clearStatus("suggest");
@@ -218,6 +241,15 @@
         state.tail.set(t.tag, String(t.source || "zero-shot"));
       });
       state.shown.forEach(function (t) { state.scores.set(t.tag, t.score); });
+      // A tag the author added by hand that the model now suggests is that suggestion,
+      // accepted (as addTag does): never both a rejected chip and an added one.
+      var nowShown = new Set(state.shown.map(function (t) { return t.tag; }));
+      var adopted = state.added.filter(function (tag) { return nowShown.has(tag); });
+      if (adopted.length) {
+        adopted.forEach(function (tag) { state.accepted.add(tag); state.removed.delete(tag); });
+        state.added = state.added.filter(function (tag) { return !nowShown.has(tag); });
+        renderAdded();
+      }
       state.predictionId = body.prediction_id || null;   // links the feedback to this suggestion
       showModel(body.model, body.took_ms);
       delete el.suggestions.dataset.stale;
@@ -228,6 +260,7 @@
       if (err && err.name === "AbortError") return;
       if (seq !== state.seq) return;
       state.applied = seq;
+      state.predictionId = null;               // no suggestion answers the current text
       el.suggestions.dataset.stale = "true";   // chips belong to the previous text
       if (err.problem) showProblem(err.problem, "suggest");
       else showNetworkError("suggest", err);
@@ -547,6 +580,14 @@
 
   /* ---------- submit ---------- */
 
+  function chipKey() {
+    return visibleSuggestions().map(function (t) { return t.tag; }).join("\n");
+  }
+
+  function info(message) {
+    setStatus("info", "submit", [text("p", message, "status-detail")]);
+  }
+
   async function submit(ev) {
     if (ev) ev.preventDefault();
     if (state.submitting) return;
@@ -556,6 +597,30 @@
       el.title.setAttribute("aria-invalid", "true");
       el.titleError.textContent = "Please enter a title.";
       el.title.focus();
+      return;
+    }
+    var hadFocus = document.activeElement === el.submit;
+    state.submitting = true;
+    el.submit.disabled = true;
+    el.submit.setAttribute("aria-busy", "true");
+    try {
+      await send(title);
+    } finally {
+      state.submitting = false;
+      el.submit.disabled = false;
+      el.submit.removeAttribute("aria-busy");
+      if (hadFocus) el.submit.focus();   // a disabled button drops focus to <body>
+    }
+  }
+
+  async function send(title) {
+    // The feedback must describe the suggestions for *this* text: a refresh still
+    // pending (typed within the debounce) is made first; if it changes the chips, the
+    // author sees them before anything is saved.
+    var before = chipKey();
+    await flushSuggest();
+    if (chipKey() !== before) {
+      info("Suggestions were updated for your latest text — review them, then submit again.");
       return;
     }
     var shown = visibleSuggestions();
@@ -569,9 +634,12 @@
       added: state.added.slice(),
     };
     if (state.predictionId) payload.prediction_id = state.predictionId;
-    state.submitting = true;
-    el.submit.disabled = true;
-    el.submit.setAttribute("aria-busy", "true");
+    var key = JSON.stringify(payload);
+    if (state.lastSaved && state.lastSaved.key === key) {
+      info("Already saved as reference " + state.lastSaved.id +
+           ". Change the tags, or start over for another project.");
+      return;
+    }
     try {
       var body = await postJSON("v1/feedback", payload);
       var id = body && body.id !== undefined ? body.id : "";
@@ -587,13 +655,10 @@
         " · " + payload.accepted.length + " accepted, " + payload.added.length + " added"));
       setStatus("success", "submit", [p, detail]);
       el.status.dataset.feedbackId = String(id);
+      state.lastSaved = { key: key, id: String(id) };
     } catch (err) {
       if (err.problem) showProblem(err.problem, "submit");
       else showNetworkError("submit", err);
-    } finally {
-      state.submitting = false;
-      el.submit.disabled = false;
-      el.submit.removeAttribute("aria-busy");
     }
   }
 
@@ -608,6 +673,8 @@
     state.accepted.clear();
     state.removed.clear();
     state.added = [];
+    state.predictionId = null;
+    state.lastSaved = null;
     el.title.value = "";
     el.description.value = "";
     el.addTag.value = "";
