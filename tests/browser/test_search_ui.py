@@ -114,6 +114,17 @@ def test_bad_dates_show_the_problem(page: Page, search_server) -> None:
     expect(page.get_by_test_id("search-error")).to_contain_text("from")
 
 
+def test_an_error_clears_the_results_of_the_previous_query(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search")
+    expect(page.locator(HITS).first).to_be_visible()
+    page.locator("#from").fill("2022-01-02")
+    page.locator("#to").fill("2021-01-01")
+    page.locator("#to").dispatch_event("change")
+    expect(page.get_by_test_id("search-error")).to_contain_text("from")
+    expect(page.locator(HITS)).to_have_count(0)
+    expect(page.get_by_test_id("summary")).to_have_text("")
+
+
 def test_impact_page_charts_feedback(page: Page, search_server) -> None:
     _request(
         f"{search_server.url}/v1/feedback",

@@ -100,10 +100,13 @@ _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ d.title }}</title><style>{{ css }}</style></head><body>
+<nav class="small"><a href="./">tagwise</a> · <a href="search">search</a> ·
+<a href="impact">impact</a> · monitoring</nav>
 <h1>{{ d.title }}</h1>
 <p>Reference: {{ d.reference.n }} held-out projects of the training period
 (F1 of suggestions {{ "%.3f"|format(d.reference.performance.get("f1", 0)) }}).
-{{ d.reports|length }} windows, {{ alerts|length }} with an alert.</p>
+{{ d.reports|length }} window{{ "" if d.reports|length == 1 else "s" }},
+{{ alerts|length }} with an alert.</p>
 {% for n in d.notes %}<p class="small">{{ n }}</p>{% endfor %}
 <h2>Alerts</h2>
 {% if alerts %}<table><tr><th class="l">window</th><th>n</th><th class="l">fired</th></tr>
@@ -112,7 +115,8 @@ _TEMPLATE = """<!DOCTYPE html>
 {% else %}<p class="pass">No window alerted.</p>{% endif %}
 <h2>Performance over time</h2>
 {% if perf_plot %}<img alt="precision, recall and F1 per window" src="{{ perf_plot }}">
-{% else %}<p>No feedback yet: performance needs the authors' final tags.</p>{% endif %}
+{% else %}<p>No window has labelled feedback yet: performance per window needs the
+authors' final tags on its predictions.</p>{% endif %}
 <h2>Drift statistics per window</h2>
 <p class="small">p-value tests on a log scale (alert below the dashed line); others on their
 own scale (alert above it). Red points fired.</p>

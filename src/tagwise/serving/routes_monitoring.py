@@ -17,11 +17,19 @@ from tagwise.config import Settings
 from tagwise.serving.deps import SettingsDep
 
 _EMPTY = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>tagwise monitoring</title><link rel="stylesheet" href="static/style.css"></head>
-<body><main class="layout"><section class="card"><h1 class="card-title">Monitoring</h1>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tagwise monitoring</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="static/style.css"><link rel="stylesheet" href="static/search.css">
+</head><body>
+<header class="topbar"><div class="brand"><span class="logo" aria-hidden="true">#</span>
+<div><span class="brand-name">tagwise</span><span class="brand-sub">Monitoring</span></div></div>
+<nav class="top-nav page-nav" aria-label="Pages"><a href="./">Suggest</a>
+<a href="search">Search</a><a href="impact">Impact</a>
+<a href="monitoring" aria-current="page">Monitoring</a></nav></header>
+<main class="layout"><section class="card"><h1 class="card-title">Monitoring</h1>
 <p>No monitoring report yet. Run <code>tagwise monitor</code> (it reads the prediction log
 and the feedback, runs the drift tests and writes the report this page shows).</p>
-<p><a href="./">Back to tag suggestions</a></p></section></main></body></html>"""
+</section></main></body></html>"""
 
 
 class MonitoringCollector:

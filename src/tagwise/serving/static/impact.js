@@ -38,12 +38,18 @@
     var fig = node("figure", "chart");
     fig.appendChild(node("h3", null, title));
     if (!rows.length) { fig.appendChild(node("p", "section-hint", "no data yet")); return fig; }
-    var rowH = 22, left = 150, width = 420, h = rows.length * rowH + 6;
-    var s = svg("svg", { viewBox: "0 0 " + width + " " + h, role: "img", "aria-label": title + ": " +
-      rows.map(function (r) { return r.label + " " + r.text; }).join(", ") });
+    // Sized to its longest label and value (11px text ≈ 6.4 units a character), drawn at
+    // its natural size and only scaled down on a narrow screen: labels are never cut.
+    var longest = function (key) {
+      return rows.reduce(function (m, r) { return Math.max(m, String(r[key]).length); }, 0);
+    };
+    var rowH = 22, bars = 220, left = Math.ceil(10 + 6.4 * longest("label"));
+    var width = left + bars + Math.ceil(12 + 6.4 * longest("text")), h = rows.length * rowH + 6;
+    var s = svg("svg", { viewBox: "0 0 " + width + " " + h, width: width, height: h, role: "img",
+      "aria-label": title + ": " + rows.map(function (r) { return r.label + " " + r.text; }).join(", ") });
     s.appendChild(svg("title", {}, title));
     rows.forEach(function (r, i) {
-      var y = i * rowH + 3, w = max > 0 ? (width - left - 50) * r.value / max : 0;
+      var y = i * rowH + 3, w = max > 0 ? bars * r.value / max : 0;
       s.appendChild(svg("text", { x: left - 6, y: y + 14, "text-anchor": "end", class: "label" }, r.label));
       s.appendChild(svg("rect", { x: left, y: y + 2, width: Math.max(w, 1), height: rowH - 8, rx: 3, class: alt ? "bar alt" : "bar" }));
       s.appendChild(svg("text", { x: left + w + 6, y: y + 14 }, r.text));
@@ -59,7 +65,7 @@
     var pts = points.filter(function (p) { return p.rate !== null; });
     if (!pts.length) { fig.appendChild(node("p", "section-hint", "no data yet")); return fig; }
     var W = 420, H = 180, L = 36, R = 10, T = 10, B = 28;
-    var s = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": title + ": " +
+    var s = svg("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": title + ": " +
       pts.map(function (p) { return p.start + " " + pct(p.rate); }).join(", ") });
     s.appendChild(svg("title", {}, title));
     [0, 0.5, 1].forEach(function (v) {
@@ -108,7 +114,7 @@
       return { label: r.scenario + " (" + r.variant + ") " + r.label, value: r.findable, text: pct(r.findable) };
     });
     box.appendChild(hbars("Projects findable by one of their tags (top 10)", rows, 1));
-    box.appendChild(node("p", "section-hint", "Computed " + b.computed_at.slice(0, 16).replace("T", " ") +
+    box.appendChild(node("p", "section-hint", "Computed " + b.computed_at.slice(0, 16).replace("T", " ") + " UTC" +
       " on " + b.n_projects + " projects, " + b.n_queries + " tag queries; model " +
       Object.keys(b.model).map(function (k) { return k + " " + b.model[k]; }).join(", ")));
   }

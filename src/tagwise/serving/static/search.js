@@ -102,7 +102,9 @@
         if (seq !== state.seq) return; // an newer query is on its way: ignore this answer
         el.hits.setAttribute("aria-busy", "false");
         if (!res.ok) {
+          // The results on screen answered another query: do not leave them beside the error.
           el.error.textContent = problemText(res.body, res.status);
+          clearResults();
           return;
         }
         el.error.textContent = "";
@@ -228,6 +230,16 @@
     li.appendChild(actions);
     li.appendChild(box);
     return li;
+  }
+
+  function clearResults() {
+    state.total = 0;
+    el.hits.replaceChildren();
+    el.summary.textContent = "";
+    el.interpreted.hidden = true;
+    el.pageInfo.textContent = "";
+    el.prev.disabled = true;
+    el.next.disabled = true;
   }
 
   function render(body) {
