@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from api_support import ADMIN_TOKEN, tiny_settings
 from fastapi.testclient import TestClient
 
@@ -41,6 +42,23 @@ def test_unknown_route_and_method_are_problems(client, problem):
     problem(client.get("/v2/nothing"), 404)
     problem(client.get("/v1/suggest"), 405)
     problem(client.delete("/v1/tags"), 405)
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/v1/tags", "/", "/search"])
+def test_head_answers_like_get_without_a_body(client, path):
+    get, head = client.get(path), client.head(path)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    if "content-length" in get.headers:
+        assert head.headers["content-length"] == get.headers["content-length"]
+
+
+def test_head_on_a_post_only_route_is_405_and_metrics_answer_head(client):
+    r = client.head("/v1/suggest")
+    assert r.status_code == 405 and r.content == b""
+    metrics = client.head("/metrics")  # its counters move between calls: status only
+    assert metrics.status_code == 200 and metrics.content == b""
 
 
 def test_metrics_count_requests_suggestions_and_the_model(client):

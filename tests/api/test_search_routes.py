@@ -156,6 +156,16 @@ def test_bad_project_bodies_are_problems(api, problem):
     for not_an_int in (True, False, "5", 2.5):  # a boolean must not replace project 1 or 0
         problem(api.post("/v1/projects", json={"id": not_an_int, "title": "t"}), 422, "id")
     problem(add(api, 9107, "a\u0000b"), 422, "title")
+    body = {"id": 9108, "title": "t", "created_on": 253402300799}  # not Unix time: ISO only
+    problem(api.post("/v1/projects", json=body), 422, "created_on")
+
+
+@pytest.mark.parametrize("value", ["2020", "20200401", "1700000000"])
+def test_search_dates_must_be_iso_8601(api, problem, value):
+    problem(api.get("/v1/search", params={"from": value}), 422, "from")
+    problem(api.get("/v1/search", params={"to": value}), 422, "to")
+    ok = api.get("/v1/search", params={"from": "2020-03-01", "to": "2020-06-01T12:00:00Z"})
+    assert ok.status_code == 200
     problem(
         api.post("/v1/projects", content=b"{", headers={"content-type": "application/json"}), 400
     )

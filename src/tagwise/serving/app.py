@@ -32,7 +32,7 @@ from tagwise.serving import (
     routes_search,
     routes_suggest,
 )
-from tagwise.serving.guard import RequestGuard
+from tagwise.serving.guard import HeadAsGet, RequestGuard
 from tagwise.serving.holder import ModelHolder, Served
 from tagwise.serving.metrics import MetricsMiddleware, ServingMetrics
 from tagwise.serving.problems import install_problem_handlers
@@ -124,6 +124,7 @@ def create_app(
     install_problem_handlers(app, max_batch=cfg.max_batch)
     app.add_middleware(RequestGuard, max_body_bytes=cfg.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(HeadAsGet)  # outermost: HEAD is a GET everywhere inside
     return app
 
 

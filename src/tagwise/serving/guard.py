@@ -98,3 +98,28 @@ class RequestGuard:
             errors=[("body", f"at most {self.max_body_bytes} bytes")],
         )
         await response(scope, receive, send)
+
+
+class HeadAsGet:
+    """``HEAD`` answers wherever ``GET`` does: the same status and headers, no body.
+
+    RFC 9110 asks it of every GET resource, and load balancers probe health with it;
+    FastAPI routes declare GET only (Starlette's own routes add HEAD, its static files
+    too). The request runs as a GET and the body is dropped on the way out, so the
+    ``content-length`` is the one a GET would get.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)

@@ -15,6 +15,7 @@ vocabulary (unknown tag) or two parameters (``from`` after ``to``) answer the sa
 # ``ProjectIn``, which is local to ``build_router`` (its limits are settings).
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -57,10 +58,16 @@ def _invalid(param: str, message: str, where: str = "query") -> RequestValidatio
     return RequestValidationError([{"loc": (where, param), "msg": message, "type": "value_error"}])
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\S*)?$")
+
+
 def _naive_utc(value: datetime | None, param: str, raw: str | None) -> datetime | None:
     """Aware → naive UTC (as the index stores dates); a bare date for ``to`` = its last second."""
     if value is None:
         return None
+    if raw is not None and _ISO_DATE.match(raw.strip()) is None:
+        # pydantic also reads 2020 or 1700000000 as Unix time; the contract is ISO 8601.
+        raise _invalid(param, "must be an ISO 8601 date (2020-06-01) or date-time")
     try:
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from tagwise.config import ServingConfig
 from tagwise.search import IndexedProject, SearchHit, SearchResult
 from tagwise.search.postings import author_canonical, suggested_canonical
-from tagwise.serving.schemas import LINE_PATTERN, TEXT_PATTERN, json_integer
+from tagwise.serving.schemas import LINE_PATTERN, TEXT_PATTERN, iso_datetime, json_integer
 from tagwise.taxonomy import Taxonomy
 
 MAX_PROJECT_ID = 2**53 - 1
@@ -125,7 +125,9 @@ def project_request_model(cfg: ServingConfig) -> type[BaseModel]:
             max_length=cfg.max_feedback_tags,
             description="Author tags: names or aliases (unknown ones are kept, match nothing)",
         )
-        created_on: datetime | None = Field(None, description="Default: now (UTC)")
+        created_on: Annotated[datetime | None, BeforeValidator(iso_datetime)] = Field(
+            None, description="ISO 8601 date-time; default: now (UTC)"
+        )
 
     return ProjectIn
 
