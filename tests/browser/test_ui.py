@@ -461,3 +461,19 @@ def test_a_hand_added_tag_the_model_then_suggests_becomes_an_accepted_chip(
     sent = json.loads(resp_info.value.request.post_data)
     assert "natural-language-processing" in sent["accepted"]
     assert "natural-language-processing" not in sent["added"]
+
+
+def test_a_tag_already_chosen_is_named_not_unknown(page: Page, live_server) -> None:
+    open_page(page, live_server.url)
+    page.locator("#title").fill("A project")
+    add = page.locator("#add-tag")
+    add.fill("nlp")
+    page.keyboard.press("Enter")
+    expect(page.locator("#added .chip[data-tag='natural-language-processing']")).to_be_visible()
+    add.fill("nlp")
+    expect(page.locator("#add-tag-listbox, [role='listbox']").first).to_contain_text(
+        "natural-language-processing is already among your tags"
+    )
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_contain_text("is already among your tags")
+    expect(page.locator("#added .chip")).to_have_count(1)

@@ -234,7 +234,8 @@
       // Long-tail tags (outside the model's label space, low confidence) come after the
       // head tags, shown apart; the author accepts or removes them like any other.
       var head = new Set(state.shown.map(function (t) { return t.tag; }));
-      (body.long_tail || []).forEach(function (t) {
+      var tail = (body.long_tail || []).slice().sort(function (a, b) { return Number(b.score) - Number(a.score); });
+      tail.forEach(function (t) {
         if (head.has(t.tag)) return;
         head.add(t.tag);
         state.shown.push({ tag: t.tag, score: Number(t.score), longTail: true, source: String(t.source || "zero-shot") });
@@ -262,6 +263,7 @@
       state.applied = seq;
       state.predictionId = null;               // no suggestion answers the current text
       el.suggestions.dataset.stale = "true";   // chips belong to the previous text
+      if (err.problem && err.problem.status === 503) el.readyDot.dataset.state = "down";
       if (err.problem) showProblem(err.problem, "suggest");
       else showNetworkError("suggest", err);
     } finally {
@@ -317,9 +319,11 @@
     });
 
     el.empty.hidden = list.length > 0;
-    el.empty.textContent = el.title.value.trim()
-      ? "No confident suggestions yet — add more detail or add tags yourself."
-      : "Suggestions appear once you type a title.";
+    el.empty.textContent = !el.title.value.trim()
+      ? "Suggestions appear once you type a title."
+      : state.shown.length
+        ? "You removed every suggestion — restore them, or add tags yourself."
+        : "No confident suggestions yet — add more detail or add tags yourself.";
     var nRemoved = Array.from(state.removed).length;
     el.restoreWrap.hidden = nRemoved === 0;
     el.removedCount.textContent = nRemoved === 1 ? "1 tag removed." : nRemoved + " tags removed.";
@@ -510,7 +514,9 @@
     el.listbox.textContent = "";
     if (!state.options.length) {
       if (el.addTag.value.trim() && state.vocab.length) {
-        var none = text("li", "No matching tag", "option empty-option");
+        var taken = takenTag(el.addTag.value);
+        var none = text("li", taken ? taken + " is already among your tags" : "No matching tag",
+                        "option empty-option");
         none.setAttribute("aria-disabled", "true");
         el.listbox.appendChild(none);
         el.listbox.hidden = false;
@@ -569,10 +575,23 @@
     renderOptions();
   }
 
+  /** The canonical tag a typed name or alias stands for, if the author already has it. */
+  function takenTag(raw) {
+    var tag = state.canonical.get(normalise(raw)) || state.canonical.get(raw.trim().toLowerCase());
+    if (!tag) return null;
+    var accepted = visibleSuggestions().some(function (t) { return t.tag === tag && state.accepted.has(tag); });
+    return accepted || state.added.indexOf(tag) !== -1 ? tag : null;
+  }
+
   function commitTyped() {
     if (state.active >= 0 && state.options[state.active]) { addTag(state.options[state.active].tag); return; }
     var raw = el.addTag.value;
     if (!raw.trim()) return;
+    var taken = takenTag(raw);
+    if (taken) {
+      setStatus("error", "add", [text("p", "“" + raw.trim() + "” (" + taken + ") is already among your tags.", "status-detail")]);
+      return;
+    }
     var tag = state.canonical.get(normalise(raw)) || state.canonical.get(raw.trim().toLowerCase());
     if (tag) { addTag(tag); return; }
     setStatus("error", "add", [text("p", "“" + raw.trim() + "” is not a known tag. Pick one from the list.", "status-detail")]);
