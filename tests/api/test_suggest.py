@@ -85,6 +85,20 @@ def test_invalid_json_is_400(client, problem):
     assert "JSON" in body["detail"]
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"title": "\xff\xfe"}',  # not UTF-8
+        b'{"title": "a", "description": ' + b"[" * 2000 + b"]" * 2000 + b"}",  # too deep
+        b'{"title": "a", "k": ' + b"9" * 5000 + b"}",  # a number too long to convert
+    ],
+)
+def test_undecodable_bodies_are_the_invalid_json_problem(client, problem, raw):
+    r = client.post("/v1/suggest", content=raw, headers={"content-type": "application/json"})
+    body = problem(r, 400, "body")
+    assert body["type"].endswith("/invalid-json")
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_non_json_body_is_415(client, problem, content_type):
     headers = {"content-type": content_type} if content_type else {}

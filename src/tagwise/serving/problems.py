@@ -108,7 +108,20 @@ def _validation_handler(max_batch: int):
     return handle
 
 
+BODY_PARSE_FAILED = "There was an error parsing the body"
+"""FastAPI's 400 when the body cannot be decoded at all (bad UTF-8, JSON nested past
+the parser's depth, a number too long to convert): the same problem as invalid JSON."""
+
+
 async def _http_handler(_: Request, exc: StarletteHTTPException) -> Response:
+    if exc.status_code == 400 and exc.detail == BODY_PARSE_FAILED:
+        return problem_response(
+            400,
+            "the body is not valid JSON (undecodable: bad UTF-8, too deeply nested, or a "
+            "number too long)",
+            kind="invalid-json",
+            errors=[("body", "not valid JSON")],
+        )
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
