@@ -290,3 +290,11 @@ def test_pages_are_served(api):
     for path in ("/search", "/impact"):
         r = api.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+
+
+def test_prefix_search_as_you_type(api, problem):
+    whole = api.get("/v1/search", params={"q": "learnin"}).json()
+    typed = api.get("/v1/search", params={"q": "learnin", "prefix": "true"}).json()
+    full = api.get("/v1/search", params={"q": "learning"}).json()
+    assert whole["total"] == 0 and typed["total"] >= full["total"] > 0
+    problem(api.get("/v1/search", params={"q": "x", "prefix": "maybe"}), 422, "prefix")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -141,3 +142,13 @@ def test_impact_page_charts_feedback(page: Page, search_server) -> None:
     expect(stats.locator("svg[role='img']").first).to_be_visible()
     expect(stats).to_contain_text("of suggested tags kept")
     expect(stats.locator("svg[aria-label*='transformers']")).to_have_count(1)
+
+
+def test_typing_a_partial_word_already_finds_projects(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search")
+    expect(page.locator(HITS).first).to_be_visible()
+    page.locator("#q").press_sequentially("learnin", delay=20)
+    expect(page).to_have_url(re.compile(r"q=learnin(&|$)"))
+    expect(page.get_by_test_id("summary")).to_have_text(re.compile(r"^[1-9]\d* project"))
+    # the word being typed is found and highlighted whole ("learnin" → learning)
+    expect(page.locator(f"{HITS} mark").first).to_have_text(re.compile(r"^learnin", re.I))

@@ -266,3 +266,19 @@ def test_a_second_connection_sees_writes_through_the_cache(tmp_path, taxonomy):
     assert _ids(reader.search(SearchQuery(tags=["reinforcement-learning"]))) == {2}
     writer.close()
     reader.close()
+
+
+def test_prefix_finds_words_still_being_typed_and_highlights_them():
+    from tagwise.taxonomy import Taxonomy
+
+    idx = CatalogueIndex.open(":memory:", Taxonomy.from_records([]))
+    idx.upsert([_project(1, "Reinforcement learning agents"), _project(2, "Graph databases")])
+    try:
+        assert idx.search(SearchQuery(q="learnin")).total == 0  # whole words by default
+        typed = idx.search(SearchQuery(q="learnin", prefix=True))
+        assert _ids(typed) == {1}
+        assert "<mark>learning</mark>" in typed.hits[0].highlights.title.lower()
+        assert _ids(idx.search(SearchQuery(q="reinforc", prefix=True))) == {1}
+        assert _ids(idx.search(SearchQuery(q="grap", prefix=True))) == {2}
+    finally:
+        idx.close()

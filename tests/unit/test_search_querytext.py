@@ -58,3 +58,16 @@ def test_postings_closure_and_sources(toy_taxonomy):
         ("natural-language-processing", "suggested"): (0.7, False),
         ("deep-learning", "suggested"): (0.5, False),
     }
+
+
+def test_prefix_applies_to_the_word_still_being_typed(taxonomy):
+    assert parse_text("graph neural netw", taxonomy, prefix=True).fts_all() == (
+        '"graph" AND "neural" AND "netw" *'  # "ne" would be too short to add
+    )
+    # the index keeps Porter stems ("learning" → learn): two letters shorter too
+    assert parse_text("learnin", taxonomy, prefix=True).fts_any() == '("learnin" * OR "learn" *)'
+    assert parse_text("learnin ", taxonomy, prefix=True).fts_all() == '"learnin"'  # typed out
+    assert parse_text("le", taxonomy, prefix=True).fts_all() == '"le"'  # too short
+    assert parse_text("nlp", taxonomy, prefix=True).tags == ("natural-language-processing",)
+    assert parse_text('"deep learn"', taxonomy, prefix=True).fts_all() == '"deep learn"'
+    assert parse_text("learnin", taxonomy).fts_all() == '"learnin"'  # off by default

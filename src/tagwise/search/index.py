@@ -386,7 +386,7 @@ class CatalogueIndex:
         """
         t0 = time.perf_counter()
         tags = self.canonical_tags(query.tags)
-        parsed = parse_text(query.q, self.taxonomy)
+        parsed = parse_text(query.q, self.taxonomy, prefix=query.prefix)
         w = self.weights
         with self._lock:
             cache = self._tag_cache()

@@ -4,6 +4,9 @@ The user's text never reaches FTS5 syntax directly: it is cut into words (``\\w+
 every word or phrase is re-quoted, so ``"``, ``*``, ``NEAR``, column filters and
 unbalanced brackets cannot cause a syntax error or an injection. The one piece of
 syntax kept is ``OR`` between terms (and ``"quoted phrases"``); everything else is AND.
+With ``prefix`` (search as you type) the last word, if still being typed (no space after
+it, at least ``MIN_PREFIX`` letters, not a tag), matches every word it begins:
+``learnin`` finds "learning".
 
 Tag recognition: a clause whose alternatives name vocabulary tags (``nlp``,
 ``"object detection"``), or a run of plain words that spells a tag (``natural language
@@ -22,6 +25,7 @@ _TERM = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 32
 MAX_TAG_WORDS = 5
+MIN_PREFIX = 3  # shorter prefixes expand to too many words to be worth a query
 
 
 @dataclass(frozen=True)
@@ -30,11 +34,26 @@ class Clause:
 
     alternatives: tuple[tuple[str, ...], ...]
     tags: frozenset[str] = frozenset()
+    prefix: bool = False  # its one word matches as a prefix (FTS5 ``"word" *``)
 
     def fts(self) -> str:
         """This clause in FTS5 syntax; every phrase quoted."""
+        if self.prefix:
+            return prefix_fts(self.alternatives[0][0])
         parts = [f'"{" ".join(words)}"' for words in self.alternatives]
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+def prefix_fts(word: str) -> str:
+    """``word`` as a prefix, also two letters shorter: the index stores Porter stems.
+
+    "learning" is indexed as ``learn``, so the typed "learnin" is a prefix of no stored
+    word; "learn" is. Two letters cover a half-typed -ing/-ed/-ion.
+    """
+    shorter = word[:-2]
+    if len(shorter) < MIN_PREFIX:
+        return f'"{word}" *'
+    return f'("{word}" * OR "{shorter}" *)'
 
 
 @dataclass(frozen=True)
@@ -68,8 +87,13 @@ class ParsedText:
 
     def fts_any(self) -> str | None:
         """Any word of the query: used for highlighting every matched word."""
-        words = {w for c in self.clauses for alt in c.alternatives for w in alt}
-        return " OR ".join(f'"{w}"' for w in sorted(words)) or None
+        words = {
+            prefix_fts(w) if c.prefix else f'"{w}"'
+            for c in self.clauses
+            for alt in c.alternatives
+            for w in alt
+        }
+        return " OR ".join(sorted(words)) or None
 
 
 def _and(clauses: tuple[Clause, ...]) -> str | None:
@@ -116,8 +140,22 @@ def _raw_clauses(text: str) -> list[list[tuple[str, ...]]]:
     return clauses[:MAX_TERMS]
 
 
-def parse_text(text: str, taxonomy: Taxonomy) -> ParsedText:
-    """Parse query text and recognise the tags it names."""
+def parse_text(text: str, taxonomy: Taxonomy, *, prefix: bool = False) -> ParsedText:
+    """Parse query text and recognise the tags it names (``prefix``: see the module)."""
+    parsed = _parse_words(text, taxonomy)
+    if not prefix or not parsed.clauses or not text or text[-1].isspace() or text[-1] == '"':
+        return parsed
+    last = parsed.clauses[-1]
+    if last.tags or len(last.alternatives) != 1 or len(last.alternatives[0]) != 1:
+        return parsed
+    word = last.alternatives[0][0]
+    if len(word) < MIN_PREFIX or not text.rstrip().lower().endswith(word):
+        return parsed
+    return ParsedText((*parsed.clauses[:-1], Clause(last.alternatives, prefix=True)))
+
+
+def _parse_words(text: str, taxonomy: Taxonomy) -> ParsedText:
+    """Clauses of the text, tag runs recognised (longest first)."""
     out: list[Clause] = []
     raw = _raw_clauses(text)
     i = 0

@@ -81,7 +81,8 @@ class SearchQuery:
     says how the text and the tag filters meet: ``and`` (both must match — the search
     box plus clicked facets) or ``or`` (either is enough, both add to the score — how
     the discoverability benchmark asks "find projects about this tag").
-    ``date_from``/``date_to`` bound ``created_on``, both inclusive.
+    ``date_from``/``date_to`` bound ``created_on``, both inclusive. ``prefix``: the
+    last word, still being typed, matches the words it begins (search as you type).
     """
 
     q: str = ""
@@ -93,6 +94,7 @@ class SearchQuery:
     limit: int = 10
     offset: int = 0
     facets: int = 20
+    prefix: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", tuple(self.tags))

@@ -135,6 +135,10 @@ def build_router(settings: Settings) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 10,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Page start")] = 0,
         facets: Annotated[int, Query(ge=0, le=100, description="Number of tag facets")] = 20,
+        prefix: Annotated[
+            bool,
+            Query(description="Search as you type: the last word also matches longer words"),
+        ] = False,
     ):
         unknown = [t for t in tags if index.taxonomy.canonical(t) is None]
         if unknown:
@@ -152,6 +156,7 @@ def build_router(settings: Settings) -> APIRouter:
             limit=limit,
             offset=offset,
             facets=facets,
+            prefix=prefix,
         )
         return result_out(index.search(query), offset=offset, limit=limit)
 

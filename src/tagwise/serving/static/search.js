@@ -22,7 +22,7 @@
     selected: $("selected"), selectedWrap: $("selected-wrap"), clear: $("clear-tags"),
     interpreted: $("interpreted"), prev: $("prev"), next: $("next"), pageInfo: $("page-info"),
   };
-  var state = { tags: [], offset: 0, seq: 0, timer: null, total: 0 };
+  var state = { tags: [], offset: 0, seq: 0, timer: null, total: 0, prefix: false };
 
   function node(tag, cls, text) {
     var n = document.createElement(tag);
@@ -86,10 +86,13 @@
     return (body && body.detail) || "search failed (HTTP " + status + ")";
   }
 
+  /** Query the API. While the visitor types, the last word is a prefix ("learnin" finds
+   * "learning"); an explicit search (Enter) matches words whole; paging keeps the mode. */
   function run() {
     var seq = ++state.seq;
     var p = params();
     p.set("limit", String(PAGE));
+    if (state.prefix) p.set("prefix", "true");
     syncUrl(params());
     el.hits.setAttribute("aria-busy", "true");
     fetch("v1/search?" + p.toString(), { headers: { Accept: "application/json" } })
@@ -117,7 +120,7 @@
 
   function schedule() {
     clearTimeout(state.timer);
-    state.timer = setTimeout(function () { state.offset = 0; run(); }, DEBOUNCE_MS);
+    state.timer = setTimeout(function () { state.offset = 0; state.prefix = true; run(); }, DEBOUNCE_MS);
   }
 
   function toggleTag(tag) {
@@ -260,7 +263,7 @@
     el.next.disabled = state.offset + PAGE >= body.total;
   }
 
-  el.form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(state.timer); state.offset = 0; run(); });
+  el.form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(state.timer); state.offset = 0; state.prefix = false; run(); });
   el.q.addEventListener("input", schedule);
   [el.mode, el.from, el.to].forEach(function (x) { x.addEventListener("change", function () { state.offset = 0; run(); }); });
   el.clear.addEventListener("click", function () { state.tags = []; renderSelected(); state.offset = 0; run(); });
