@@ -152,3 +152,21 @@ def test_typing_a_partial_word_already_finds_projects(page: Page, search_server)
     expect(page.get_by_test_id("summary")).to_have_text(re.compile(r"^[1-9]\d* project"))
     # the word being typed is found and highlighted whole ("learnin" → learning)
     expect(page.locator(f"{HITS} mark").first).to_have_text(re.compile(r"^learnin", re.I))
+
+
+def test_a_tag_on_a_result_filters_by_it(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search")
+    chip = page.locator(f"{HITS} .chip-author .chip-filter").first
+    expect(chip).to_be_visible()
+    summary = page.get_by_test_id("summary")
+    expect(summary).to_have_text(re.compile(r"^\d+ project"))
+    before = int(summary.inner_text().split()[0])
+    tag = chip.get_attribute("data-tag")
+    chip.click()
+    expect(page).to_have_url(re.compile(r"tags=" + re.escape(tag)))
+    expect(page.locator(f"#facets .facet[data-tag='{tag}']")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(page.locator("#selected")).to_contain_text(tag)
+    expect(summary).not_to_have_text(f"{before} projects", timeout=5000)
+    assert 0 < int(summary.inner_text().split()[0]) < before  # narrowed to that tag

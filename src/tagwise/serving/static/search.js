@@ -166,22 +166,37 @@
     });
   }
 
+  /** A chip that filters the results by its tag when clicked (toggles, like a facet). */
+  function filterButton(tag, label) {
+    var b = node("button", "chip-filter");
+    b.type = "button";
+    b.dataset.tag = tag;
+    b.setAttribute("aria-label", label + " — filter by this tag");
+    b.setAttribute("aria-pressed", state.tags.indexOf(tag) >= 0 ? "true" : "false");
+    b.addEventListener("click", function () { toggleTag(tag); });
+    return b;
+  }
+
   function tagChips(hit) {
     var ul = node("ul", "chips");
     ul.setAttribute("aria-label", "Tags");
     hit.author_tags.forEach(function (t) {
-      var li = node("li", "chip chip-author", t);
-      li.title = "author tag";
+      var li = node("li", "chip chip-author");
+      li.title = "author tag — click to filter by it";
+      var b = filterButton(t, t + ", author tag");
+      b.textContent = t;
+      li.appendChild(b);
       ul.appendChild(li);
     });
     hit.suggested_tags.forEach(function (s) {
       if (hit.author_tags.indexOf(s.tag) >= 0) return;
       var li = node("li", "chip chip-suggested");
-      li.title = "suggested by the model";
-      li.appendChild(node("span", null, s.tag));
+      li.title = "suggested by the model — click to filter by it";
       var pct = Math.round(100 * s.score) + "%";
-      li.appendChild(node("span", "chip-score", pct));
-      li.setAttribute("aria-label", s.tag + ", suggested, confidence " + pct);
+      var b = filterButton(s.tag, s.tag + ", suggested, confidence " + pct);
+      b.appendChild(node("span", null, s.tag));
+      b.appendChild(node("span", "chip-score", pct));
+      li.appendChild(b);
       ul.appendChild(li);
     });
     return ul;
