@@ -25,7 +25,9 @@ def test_readyz_is_503_until_a_model_is_loaded(tmp_path, problem):
     with TestClient(app) as c:
         assert c.get("/healthz").status_code == 200
         problem(c.get("/readyz"), 503)
-        problem(c.post("/v1/suggest", json={"title": "x"}), 503)
+        r = c.post("/v1/suggest", json={"title": "x"})
+        problem(r, 503)
+        assert r.headers["retry-after"] == "5"  # loading: clients may retry soon
         problem(c.post("/v1/admin/reload", headers=AUTH), 503)
 
 
@@ -42,6 +44,11 @@ def test_unknown_route_and_method_are_problems(client, problem):
     problem(client.get("/v2/nothing"), 404)
     problem(client.get("/v1/suggest"), 405)
     problem(client.delete("/v1/tags"), 405)
+    # the route decides first: no body check where no route would read the body
+    text = {"content-type": "text/plain"}
+    problem(client.post("/v1/tags", content=b"x", headers=text), 405)
+    problem(client.post("/v2/nothing", content=b"{" + b" " * 2_000_000 + b"}"), 404)
+    problem(client.post("/v1/suggest", content=b"x", headers=text), 415)  # routed: checked
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/v1/tags", "/", "/search"])

@@ -122,7 +122,7 @@ def create_app(
     app.include_router(routes_impact.build_router())
     _mount_ui(app)
     install_problem_handlers(app, max_batch=cfg.max_batch)
-    app.add_middleware(RequestGuard, max_body_bytes=cfg.max_body_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=cfg.max_body_bytes, router=app.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(HeadAsGet)  # outermost: HEAD is a GET everywhere inside
     return app

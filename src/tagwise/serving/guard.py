@@ -7,6 +7,8 @@ than a confusing validation error.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tagwise.serving.problems import problem_response
@@ -38,12 +40,26 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 class RequestGuard:
     """413 past ``max_body_bytes``; 415 for a body that is not JSON."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, router: Any = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.router = router
+
+    def _routed(self, scope: Scope) -> bool:
+        """Whether a route takes this method at this path: else the router's 404/405 is
+        the right answer, not a verdict on a body nobody would read."""
+        if self.router is None:
+            return True
+        from starlette.routing import Match
+
+        return any(route.matches(scope)[0] == Match.FULL for route in self.router.routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in BODY_METHODS:
+        if (
+            scope["type"] != "http"
+            or scope.get("method") not in BODY_METHODS
+            or not self._routed(scope)
+        ):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}

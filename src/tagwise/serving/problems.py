@@ -108,6 +108,9 @@ def _validation_handler(max_batch: int):
     return handle
 
 
+RETRY_AFTER_S = 5
+"""What a 503 (model or search index still loading) tells clients to wait."""
+
 BODY_PARSE_FAILED = "There was an error parsing the body"
 """FastAPI's 400 when the body cannot be decoded at all (bad UTF-8, JSON nested past
 the parser's depth, a number too long to convert): the same problem as invalid JSON."""
@@ -132,6 +135,8 @@ async def _tagwise_handler(_: Request, exc: TagwiseError) -> Response:
         log.error("request failed: %s", exc.message)
     errors = exc.errors if isinstance(exc, InvalidTagsError) else ()
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:  # a model or the search index is loading: worth retrying soon
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
     kind = type(exc).__name__
     slug = "".join(f"-{c.lower()}" if c.isupper() else c for c in kind).lstrip("-")
     slug = slug.removesuffix("-error")
