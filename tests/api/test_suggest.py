@@ -61,6 +61,7 @@ def test_description_is_optional(client):
         ({"title": "ok", "unexpected": 1}, "unexpected"),
         ({"title": "a\u0000b"}, "title"),  # PostgreSQL cannot store U+0000
         ({"title": "\u001c"}, "title"),
+        ({"title": "\u200b\ufeff "}, "title"),  # only zero-width characters and a space
         ({"title": "ok", "description": "bad \u0007 bell"}, "description"),
     ],
 )

@@ -20,11 +20,14 @@ EXAMPLE_DESCRIPTION = "Fine-tuning transformers on SQuAD with PyTorch."
 # in a title or a tag, and PostgreSQL cannot store U+0000 in text. In the patterns, so
 # the OpenAPI schema (and the fuzzer) states exactly what the server accepts.
 _TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-_VISIBLE_CHAR = r"[^\s\x00-\x1f\x7f-\x9f]"
+# Zero-width characters (U+200B–U+200F, U+2060, U+FEFF) do not make a title either;
+# written as the characters themselves, which every regex engine reads alike.
+_INVISIBLE = f"{chr(0x200B)}-{chr(0x200F)}{chr(0x2060)}{chr(0xFEFF)}"
+_VISIBLE_CHAR = rf"[^\s\x00-\x1f\x7f-\x9f{_INVISIBLE}]"
 TEXT_PATTERN = rf"^{_TEXT_CHAR}*$"
 """Any text without control characters (descriptions)."""
 LINE_PATTERN = rf"^{_TEXT_CHAR}*{_VISIBLE_CHAR}{_TEXT_CHAR}*$"
-"""Text without control characters and not only spaces (titles, tags, ids)."""
+"""Text without control characters, not only spaces or zero-width ones (titles, tags, ids)."""
 TagName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=LINE_PATTERN)]
 
 
