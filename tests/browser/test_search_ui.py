@@ -170,3 +170,13 @@ def test_a_tag_on_a_result_filters_by_it(page: Page, search_server) -> None:
     expect(page.locator("#selected")).to_contain_text(tag)
     expect(summary).not_to_have_text(f"{before} projects", timeout=5000)
     assert 0 < int(summary.inner_text().split()[0]) < before  # narrowed to that tag
+
+
+def test_all_or_any_shows_only_with_two_tags(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search")
+    mode = page.get_by_test_id("mode")
+    expect(mode).to_be_hidden()
+    page.goto(search_server.url + "/search?tags=computer-vision")
+    expect(mode).to_be_hidden()
+    page.goto(search_server.url + "/search?tags=computer-vision&tags=natural-language-processing")
+    expect(mode).to_be_visible()

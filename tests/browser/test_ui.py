@@ -477,3 +477,16 @@ def test_a_tag_already_chosen_is_named_not_unknown(page: Page, live_server) -> N
     page.keyboard.press("Enter")
     expect(page.locator("#status")).to_contain_text("is already among your tags")
     expect(page.locator("#added .chip")).to_have_count(1)
+
+
+def test_ctrl_enter_in_the_description_submits(page: Page, live_server) -> None:
+    open_page(page, live_server.url)
+    page.locator("#title").fill("BERT for question answering")
+    expect(page.locator(CHIPS).first).to_be_visible()
+    expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "false")
+    page.locator("#description").click()
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as resp_info:
+        page.keyboard.press("Control+Enter")
+    assert resp_info.value.status == 201
+    expect(page.locator("#status")).to_have_attribute("data-kind", "success")
+    assert page.locator("#description").input_value() == ""  # no newline typed

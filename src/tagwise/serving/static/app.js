@@ -736,6 +736,9 @@
     if (ev.key === "Enter") { ev.preventDefault(); el.description.focus(); }
   });
   el.description.addEventListener("input", scheduleSuggest);
+  el.description.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); submit(); }   // Ctrl/⌘+Enter submits
+  });
   el.form.addEventListener("submit", submit);
   el.restore.addEventListener("click", function () {
     state.removed.clear();

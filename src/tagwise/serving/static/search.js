@@ -144,6 +144,8 @@
       el.selected.appendChild(li);
     });
     el.selectedWrap.hidden = state.tags.length === 0;
+    // all-of / any-of only means something with two tags or more
+    document.getElementById("mode-wrap").hidden = state.tags.length < 2;
   }
 
   function renderFacets(facets) {
