@@ -120,7 +120,7 @@ def create_tables(engine: Engine, tables: list[Table] | None = None) -> list[str
             with engine.begin() as conn:
                 conn.execute(text(f"ALTER TABLE {quote.format_table(table)} ADD COLUMN {ddl}"))
         except DBAPIError:
-            if (table, column) in _missing_columns(engine, [table]):
+            if column.name in {c.name for _, c in _missing_columns(engine, [table])}:
                 raise  # not a concurrent start that added it first: a real failure
             continue
         for index in table.indexes:

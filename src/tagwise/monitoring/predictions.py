@@ -16,7 +16,6 @@ caller (no IP address, no user agent).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import queue
@@ -290,8 +289,10 @@ class PredictionLog:
                 except Exception:
                     log.warning("prediction log: dropping row %s", row["id"])
                     self.dropped += 1
-            with contextlib.suppress(Exception):
+            try:
                 self._commit([], links)
+            except Exception:
+                log.exception("prediction log: dropping %d feedback links", len(links))
         finally:
             with self._idle:
                 self._pending -= len(batch)
