@@ -187,6 +187,7 @@ def simulate(
     from tagwise.data import load_dataset
     from tagwise.monitoring.monitor import run_monitor, thresholds
     from tagwise.monitoring.report import MonitoringData, write_monitoring_report
+    from tagwise.monitoring.uptake import total_uptake
     from tagwise.pipeline import train
     from tagwise.retrain import retrain as run_retrain
     from tagwise.serving import create_app
@@ -222,6 +223,7 @@ def simulate(
     app = create_app(settings, clock=lambda: now["t"])
     weeks: list[WeekRow] = []
     seen_windows: list[Window] = []
+    uptake_windows: dict[str, list[dict]] = {}  # per window, as that window's monitor saw it
     retrains: list[dict] = []
     events: list[dict] = []
     last_retrain: int | None = None
@@ -272,6 +274,9 @@ def simulate(
                 clock=lambda: now["t"],
             )
             rep = next((x for x in mon.reports if x.label == label), None)
+            uptake_windows[label] = next(
+                (w.get("uptake", []) for w in mon.state["windows"] if w["label"] == label), []
+            )
             seen_windows += [w for w in mon.windows if w.label == label]
             row = WeekRow(
                 label=label,
@@ -349,6 +354,8 @@ def simulate(
             reports=reports,
             notes=notes,
             events=events,
+            uptake=total_uptake(list(uptake_windows.values())),
+            uptake_windows=uptake_windows,
         )
         path = write_monitoring_report(data, out or work / "report.html")
     return SimulationResult(

@@ -189,5 +189,8 @@ def test_shown_long_tail_is_logged_and_its_uptake_reaches_the_monitor(
     assert uptake["zero-shot"]["kept"] >= 1  # the accepted new tag had no examples at all
     assert sum(u["shown"] for k, u in uptake.items() if k != "head") >= len(tail)
     assert uptake.get("head", {"shown": 0})["shown"] >= len(head)
+    per_window = [u for w in res.state["windows"] for u in w["uptake"]]
+    for kind, whole in uptake.items():  # every window is reported (min_window 1)
+        assert sum(u["kept"] for u in per_window if u["kind"] == kind) == whole["kept"]
     html = res.report.read_text()
     assert "Suggestions the authors kept" in html and "zero-shot" in html

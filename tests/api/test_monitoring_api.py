@@ -91,6 +91,9 @@ def test_monitoring_state_page_and_metrics(app_client):
                     {"name": "text_length_ks", "statistic": 0.4, "threshold": 0.01,
                      "drifted": True, "p_value": 0.001, "detail": ""},
                 ],
+                "uptake": [
+                    {"kind": "head", "predictions": 10, "shown": 20, "kept": 10, "rate": 0.5},
+                ],
             }
         ],
         "alerts_total": {"text_length_ks": 2},
@@ -110,6 +113,8 @@ def test_monitoring_state_page_and_metrics(app_client):
     assert 'tagwise_drift_alert{test="text_length_ks"} 1.0' in metrics
     assert 'tagwise_suggestions_kept_ratio{kind="head"} 0.75' in metrics
     assert 'tagwise_suggestions_kept_ratio{kind="zero-shot"} 0.0' in metrics
+    assert 'tagwise_suggestions_kept_ratio_window{kind="head"} 0.5' in metrics
+    assert 'tagwise_suggestions_kept_ratio_window{kind="zero-shot"}' not in metrics
 
 
 def test_logging_can_be_switched_off(settings, tmp_path):

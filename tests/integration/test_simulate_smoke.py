@@ -27,6 +27,8 @@ def test_simulate_replays_monitors_and_retrains(tmp_path):
     assert sum(w.n for w in res.weeks) == 25
     assert res.retrains and res.retrains[0]["version"] == 2
     assert res.report is not None and res.report.is_file()
+    html = res.report.read_text()  # every streamed project got feedback: uptake per window
+    assert "No feedback answers" not in html and "Per window (kept / shown)" in html
     assert json.dumps(res.to_dict(), default=str)
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tagwise.monitoring.predictions import LoggedFeedback, LoggedPrediction, request_digest
-from tagwise.monitoring.uptake import Uptake, suggestion_uptake
+from tagwise.monitoring.uptake import Uptake, suggestion_uptake, uptake_by
 
 T0 = datetime(2020, 6, 1, tzinfo=UTC)
 
 
-def _pred(pid: str, title: str, tags, tail=(), feedback_id=None) -> LoggedPrediction:
+def _pred(pid: str, title: str, tags, tail=(), feedback_id=None, created=T0) -> LoggedPrediction:
     return LoggedPrediction(
         id=pid,
-        created=T0,
+        created=created,
         digest=request_digest(title, ""),
         title=title,
         description="",
@@ -26,10 +26,10 @@ def _pred(pid: str, title: str, tags, tail=(), feedback_id=None) -> LoggedPredic
     )
 
 
-def _fb(fid: int, title: str, accepted, added=()) -> LoggedFeedback:
+def _fb(fid: int, title: str, accepted, added=(), created=None) -> LoggedFeedback:
     return LoggedFeedback(
         id=fid,
-        created=T0 + timedelta(minutes=1),
+        created=created or T0 + timedelta(minutes=1),
         project_id=None,
         title=title,
         description="",
@@ -83,3 +83,38 @@ def test_a_parent_implied_by_the_authors_child_tag_counts_as_kept():
     assert raw == {"head": 0, "zero-shot": 0}  # without the vocabulary: names only
     got = {u.kind: u.kept for u in suggestion_uptake(preds, feedback, tax)}
     assert got == {"head": 1, "zero-shot": 1}  # parent implied; alias compared canonically
+
+
+def test_uptake_per_window_links_feedback_over_all_predictions():
+    """A digest-matched answer belongs to the latest prediction, whatever the grouping."""
+    day2 = T0 + timedelta(days=1)
+    preds = [
+        _pred("p1", "gan", ["generative-adversarial-networks"]),
+        _pred("p2", "gan", ["generative-adversarial-networks"], created=day2),
+        _pred("p3", "bert", ["nlp"], [("bert", "zero-shot")], feedback_id=3),
+    ]
+    feedback = [
+        _fb(2, "gan", ["generative-adversarial-networks"], created=day2 + timedelta(hours=1)),
+        _fb(3, "bert", []),
+    ]
+    got = uptake_by(preds, feedback, None, key=lambda p: f"{p.created:%d}")
+    assert got == {
+        "02": [Uptake("head", predictions=1, shown=1, kept=1)],  # p2, not p1 of day 1
+        "01": [Uptake("head", 1, 1, 0), Uptake("zero-shot", 1, 1, 0)],  # p3: nothing kept
+    }
+    whole = suggestion_uptake(preds, feedback)
+    assert whole == [Uptake("head", 2, 2, 1), Uptake("zero-shot", 1, 1, 0)]
+
+
+def test_the_report_tabulates_uptake_per_window():
+    from tagwise.monitoring.report import uptake_table
+
+    per_window = {
+        "2020-06-01": [Uptake("head", 4, 8, 6).to_dict()],
+        "2020-06-08": [Uptake("zero-shot", 1, 2, 1).to_dict(), Uptake("head", 2, 4, 1).to_dict()],
+        "2020-06-15": [],
+    }
+    kinds, rows = uptake_table(per_window, ["2020-06-01", "2020-06-08", "2020-06-15"])
+    assert kinds == ["head", "zero-shot"]
+    assert [label for label, _ in rows] == ["2020-06-01", "2020-06-08"]
+    assert rows[0][1][1] is None and rows[1][1][1]["rate"] == 0.5

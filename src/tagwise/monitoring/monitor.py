@@ -35,8 +35,14 @@ from tagwise.monitoring.predictions import (
     utc_now,
 )
 from tagwise.monitoring.report import MonitoringData, write_monitoring_report
-from tagwise.monitoring.uptake import suggestion_uptake
-from tagwise.monitoring.windows import build_windows, observations, parse_window
+from tagwise.monitoring.uptake import suggestion_uptake, uptake_by
+from tagwise.monitoring.windows import (
+    build_windows,
+    observations,
+    parse_window,
+    window_label,
+    window_start,
+)
 
 log = logging.getLogger(__name__)
 
@@ -207,11 +213,18 @@ def run_monitor(
     reports = check_windows(reference, windows, thresholds(settings))
     batches: dict[str, list[LoggedFeedback]] = {}
     for fb in feedback:
-        from tagwise.monitoring.windows import window_label, window_start
-
         batches.setdefault(window_label(window_start(fb.created, size)), []).append(fb)
     quarantine = feedback_quality(batches)
     uptake = [u.to_dict() for u in suggestion_uptake(preds, feedback, bundle.taxonomy)]
+    uptake_windows = {
+        label: [u.to_dict() for u in rows]
+        for label, rows in uptake_by(
+            preds,
+            feedback,
+            bundle.taxonomy,
+            key=lambda p: window_label(window_start(p.created, size)),
+        ).items()
+    }
     previous = load_state(settings) or {}
     seen = set(previous.get("alerted_windows", []))
     totals = Counter(previous.get("alerts_total", {}))
@@ -232,6 +245,7 @@ def run_monitor(
         ],
         quarantine=quarantine,
         uptake=uptake,
+        uptake_windows=uptake_windows,
     )
     path = None
     if reports:
@@ -244,7 +258,9 @@ def run_monitor(
         "window": window or settings.monitoring.window,
         "n_predictions": len(preds),
         "n_feedback": len(feedback),
-        "windows": [report_to_dict(r) for r in reports],
+        "windows": [
+            {**report_to_dict(r), "uptake": uptake_windows.get(r.label, [])} for r in reports
+        ],
         "alerts_total": dict(totals),
         "alerted_windows": sorted(seen),
         "quarantine": quarantine,

@@ -26,6 +26,7 @@ class MonitoringData:
     events: list[dict] = field(default_factory=list)  # e.g. retrain / promotion markers
     quarantine: list[dict] = field(default_factory=list)  # {batch, reason, count}
     uptake: list[dict] = field(default_factory=list)  # Uptake.to_dict() per kind of tag
+    uptake_windows: dict[str, list[dict]] = field(default_factory=dict)  # per window label
 
 
 def tag_shifts(reference: dict[str, int], windows: Sequence[Window], top: int = 10) -> list[dict]:
@@ -136,7 +137,13 @@ low.</p>
 <table><tr><th class="l">tags</th><th>predictions</th><th>shown</th><th>kept</th><th>kept share
 </th></tr>{% for u in d.uptake %}<tr><td class="l">{{ u.kind }}</td><td>{{ u.predictions }}</td>
 <td>{{ u.shown }}</td><td>{{ u.kept }}</td><td>{{ "%.3f"|format(u.rate) }}</td></tr>{% endfor %}
-</table>{% else %}<p>No feedback answers a logged prediction yet.</p>{% endif %}
+</table>{% if uptake_rows|length > 1 %}<p class="small">Per window (kept / shown): a kind
+whose share falls window after window is losing the authors' trust.</p>
+<table><tr><th class="l">window</th>{% for k in uptake_kinds %}<th>{{ k }}</th>{% endfor %}</tr>
+{% for label, cells in uptake_rows %}<tr><td class="l">{{ label }}</td>{% for c in cells %}<td>
+{% if c %}{{ c.kept }} / {{ c.shown }} ({{ "%.2f"|format(c.rate) }}){% else %}—{% endif %}</td>
+{% endfor %}</tr>{% endfor %}</table>{% endif %}
+{% else %}<p>No feedback answers a logged prediction yet.</p>{% endif %}
 <h2>Tags whose frequency changed most</h2>
 <table><tr><th class="l">tag</th><th>reference share</th><th>recent share</th><th>change</th></tr>
 {% for s in shifts %}<tr><td class="l">{{ s.tag }}</td><td>{{ "%.3f"|format(s.reference_share) }}
@@ -151,13 +158,30 @@ low.</p>
 """
 
 
+def uptake_table(
+    per_window: dict[str, list[dict]], labels: Sequence[str]
+) -> tuple[list[str], list[tuple[str, list[dict | None]]]]:
+    """Kinds of tag (head first) and, per reported window with uptake, one cell per kind."""
+    seen = {u["kind"] for rows in per_window.values() for u in rows}
+    kinds = [k for k in ("head",) if k in seen] + sorted(seen - {"head"})
+    table = []
+    for label in labels:
+        by_kind = {u["kind"]: u for u in per_window.get(label, [])}
+        if by_kind:
+            table.append((label, [by_kind.get(k) for k in kinds]))
+    return kinds, table
+
+
 def render_monitoring(data: MonitoringData) -> str:
     """The report as an HTML string."""
     import jinja2
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     recent = data.windows[-4:]
+    kinds, rows = uptake_table(data.uptake_windows, [r.label for r in data.reports])
     return env.from_string(_TEMPLATE).render(
+        uptake_kinds=kinds,
+        uptake_rows=rows,
         d=data,
         css=BASE_CSS,
         alerts=[r for r in data.reports if r.alert],

@@ -10,7 +10,7 @@ finding tags the head model cannot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -54,9 +54,25 @@ def suggestion_uptake(
     canonical name. Predictions no feedback answers are left out, as are kinds never
     shown.
     """
+    return uptake_by(predictions, feedback, taxonomy, key=lambda p: "").get("", [])
+
+
+def uptake_by(
+    predictions: Sequence[LoggedPrediction],
+    feedback: Sequence[LoggedFeedback],
+    taxonomy: Taxonomy | None,
+    *,
+    key: Callable[[LoggedPrediction], str],
+) -> dict[str, list[Uptake]]:
+    """:func:`suggestion_uptake` per group of predictions (e.g. per monitoring window).
+
+    Feedback is linked to predictions once, over all of them, before grouping: a
+    feedback row matched by text digest must answer the same prediction whichever
+    window is looked at. Groups with no answered prediction are left out.
+    """
     tax = taxonomy if taxonomy is not None and taxonomy.entries else None
     linked = link_feedback(predictions, feedback)
-    counts: dict[str, list[int]] = {}
+    counts: dict[str, dict[str, list[int]]] = {}
     for p in predictions:
         fb = linked.get(p.id)
         if fb is None:
@@ -65,11 +81,34 @@ def suggestion_uptake(
         shown = [(HEAD, t) for t, _ in p.tags] + [(src, t) for t, _, src in p.long_tail]
         if tax:
             shown = [(k, tax.canonical(t) or t) for k, t in shown]
+        group = counts.setdefault(key(p), {})
         for kind in dict.fromkeys(k for k, _ in shown):
             tags = [t for k, t in shown if k == kind]
-            c = counts.setdefault(kind, [0, 0, 0])
+            c = group.setdefault(kind, [0, 0, 0])
             c[0] += 1
             c[1] += len(tags)
             c[2] += sum(t in final for t in tags)
-    order = [HEAD, *sorted(k for k in counts if k != HEAD)]
-    return [Uptake(k, *counts[k]) for k in order if k in counts]
+    out: dict[str, list[Uptake]] = {}
+    for name, group in counts.items():
+        if not group:
+            continue
+        order = [HEAD, *sorted(k for k in group if k != HEAD)]
+        out[name] = [Uptake(k, *group[k]) for k in order if k in group]
+    return out
+
+
+def total_uptake(groups: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Sum per-window uptake rows (``Uptake.to_dict()``) into one row per kind, head first.
+
+    For a replay that monitors each window with the version then serving: no single
+    monitor pass sees every version's predictions, the windows together do.
+    """
+    sums: dict[str, list[int]] = {}
+    for rows in groups:
+        for u in rows:
+            c = sums.setdefault(u["kind"], [0, 0, 0])
+            c[0] += u["predictions"]
+            c[1] += u["shown"]
+            c[2] += u["kept"]
+    order = [HEAD, *sorted(k for k in sums if k != HEAD)]
+    return [Uptake(k, *sums[k]).to_dict() for k in order if k in sums]

@@ -73,7 +73,15 @@ class MonitoringCollector:
         for u in state.get("uptake") or []:
             if u.get("rate") is not None:
                 kept.add_metric([u["kind"]], float(u["rate"]))
-        yield from (stat, pval, fired, alerts, kept)
+        kept_window = GaugeMetricFamily(
+            "tagwise_suggestions_kept_ratio_window",
+            "Share of shown tags the authors kept in the latest monitored window, per kind",
+            labels=["kind"],
+        )
+        for u in (windows[-1].get("uptake") or []) if windows else []:
+            if u.get("rate") is not None:
+                kept_window.add_metric([u["kind"]], float(u["rate"]))
+        yield from (stat, pval, fired, alerts, kept, kept_window)
 
     def describe(self):
         return []
