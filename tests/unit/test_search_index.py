@@ -97,6 +97,25 @@ def test_text_and_tags_combine(index):
     assert 100 in _ids(wide) and wide.total > 5
 
 
+def test_excluded_words_and_tags_drop_projects(taxonomy):
+    idx = CatalogueIndex.open(":memory:", taxonomy)
+    idx.upsert(
+        [
+            _project(1, "GAN image synthesis", ["generative-adversarial-networks"]),
+            _project(2, "Image classification", ["computer-vision"]),
+            _project(3, "Image captioning", ["natural-language-processing"]),
+            _project(4, "Sentiment", [], suggested=[("natural-language-processing", 0.9)]),
+        ]
+    )
+    assert _ids(idx.search(SearchQuery(q="image"))) == {1, 2, 3}
+    assert _ids(idx.search(SearchQuery(q="image -gan"))) == {2, 3}
+    assert _ids(idx.search(SearchQuery(q="image -nlp"))) == {1, 2}  # by the tag, not a word
+    only = idx.search(SearchQuery(q="-nlp -gan"))  # nothing wanted: browse what is left
+    assert _ids(only) == {2} and only.total == 1
+    assert _ids(idx.search(SearchQuery(q="-captioning", tags=["nlp"]))) == {4}
+    idx.close()
+
+
 def test_date_range_is_inclusive(index):
     result = index.search(
         SearchQuery(

@@ -71,3 +71,22 @@ def test_prefix_applies_to_the_word_still_being_typed(taxonomy):
     assert parse_text("nlp", taxonomy, prefix=True).tags == ("natural-language-processing",)
     assert parse_text('"deep learn"', taxonomy, prefix=True).fts_all() == '"deep learn"'
     assert parse_text("learnin", taxonomy).fts_all() == '"learnin"'  # off by default
+
+
+def test_a_leading_minus_excludes_a_word_or_phrase(taxonomy):
+    parsed = parse_text('image -gan -"object detection" self-supervised', taxonomy)
+    assert parsed.fts_all() == '"image" AND "self supervised"'  # an inner "-" joins a word
+    assert parsed.fts_excluded() == '"gan" OR "object detection"'
+    assert parsed.excluded_tags == ("generative-adversarial-networks", "object-detection")
+    assert parsed.tags == ()  # an excluded tag is not an interpreted (wanted) one
+    assert parse_text("-nlp", taxonomy).excluded_tags == ("natural-language-processing",)
+    only_or = parse_text("bert OR -gan", taxonomy)
+    assert only_or.fts_all() == '"bert"' and only_or.fts_excluded() == '"gan"'
+
+
+def test_search_as_you_type_never_prefixes_an_exclusion(taxonomy):
+    typing_exclusion = parse_text("image -ga", taxonomy, prefix=True)
+    assert not any(c.prefix for c in typing_exclusion.clauses)
+    assert typing_exclusion.fts_excluded() == '"ga"'
+    typing_word = parse_text("-gan imag", taxonomy, prefix=True)
+    assert typing_word.clauses[-1].prefix and typing_word.fts_excluded() == '"gan"'

@@ -413,6 +413,8 @@ class CatalogueIndex:
                     cand = np.union1d(cand, t_rows)
             if cand is None:
                 cand = np.flatnonzero(cache.alive)
+            if parsed.excluded:
+                cand = np.setdiff1d(cand, self._excluded_rows(parsed, cache), assume_unique=True)
             cand = self._in_dates(cache, cand, query)
             if parsed.clauses and w.semantic and self.embedder and self.vectors:
                 self._semantic_rerank(query.q, cache, cand, score)
@@ -522,6 +524,14 @@ class CatalogueIndex:
             score[i_rows] += w.inferred * i_ev / len(tag_clauses)
             rows = np.union1d(all_rows, i_rows)
         score[rows] += w.text * text_score[rows]
+        return rows
+
+    def _excluded_rows(self, parsed, cache: TagCache) -> np.ndarray:
+        """Rows an excluded term hits: by its words, or by carrying the tag it names."""
+        rows = self._fts_rows(parsed.fts_excluded(), cache)
+        if parsed.excluded_tags:
+            tagged, _ = cache.any_of(list(parsed.excluded_tags))
+            rows = np.union1d(rows, tagged)
         return rows
 
     def _in_dates(self, cache: TagCache, rows: np.ndarray, query: SearchQuery) -> np.ndarray:

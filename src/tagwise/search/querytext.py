@@ -2,8 +2,10 @@
 
 The user's text never reaches FTS5 syntax directly: it is cut into words (``\\w+``) and
 every word or phrase is re-quoted, so ``"``, ``*``, ``NEAR``, column filters and
-unbalanced brackets cannot cause a syntax error or an injection. The one piece of
-syntax kept is ``OR`` between terms (and ``"quoted phrases"``); everything else is AND.
+unbalanced brackets cannot cause a syntax error or an injection. The syntax kept is
+``OR`` between terms, ``"quoted phrases"`` and a leading ``-`` that excludes a word or
+phrase (``image -gan``; ``-nlp`` also excludes projects tagged NLP); everything else is
+AND.
 With ``prefix`` (search as you type) the last word, if still being typed (no space after
 it, at least ``MIN_PREFIX`` letters, not a tag), matches every word it begins:
 ``learnin`` finds "learning".
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 
 from tagwise.taxonomy import Taxonomy
 
-_TERM = re.compile(r'"([^"]*)"?|(\S+)')
+_TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')  # (minus, phrase) or a bare term
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 32
 MAX_TAG_WORDS = 5
@@ -61,6 +63,7 @@ class ParsedText:
     """Clauses of a query text; tag clauses separated from plain ones."""
 
     clauses: tuple[Clause, ...]
+    excluded: tuple[Clause, ...] = ()  # ``-word``: a project matching any one is dropped
 
     @property
     def tag_clauses(self) -> tuple[Clause, ...]:
@@ -84,6 +87,15 @@ class ParsedText:
     def fts_plain(self) -> str | None:
         """Only the plain clauses (the tag clauses are satisfied by tags)."""
         return _and(self.plain_clauses)
+
+    def fts_excluded(self) -> str | None:
+        """Projects matching any excluded word or phrase by text."""
+        return " OR ".join(c.fts() for c in self.excluded) or None
+
+    @property
+    def excluded_tags(self) -> tuple[str, ...]:
+        """Tags the excluded terms name: projects carrying them are dropped too."""
+        return tuple(sorted({t for c in self.excluded for t in c.tags}))
 
     def fts_any(self) -> str | None:
         """Any word of the query: used for highlighting every matched word."""
@@ -118,26 +130,36 @@ def recognise_tag(words: tuple[str, ...], taxonomy: Taxonomy) -> str | None:
     return None
 
 
-def _raw_clauses(text: str) -> list[list[tuple[str, ...]]]:
-    """Terms → clauses of alternatives, splitting on a bare uppercase ``OR``."""
+def _raw_clauses(text: str) -> tuple[list[list[tuple[str, ...]]], list[tuple[str, ...]]]:
+    """Terms → clauses of alternatives (split on a bare uppercase ``OR``) and exclusions.
+
+    A term starting with ``-`` (``-gan``, ``-"object detection"``) is an exclusion; a
+    ``-`` inside a word (``self-supervised``) is not.
+    """
     clauses: list[list[tuple[str, ...]]] = []
+    excluded: list[tuple[str, ...]] = []
     join_next = False
     for n, m in enumerate(_TERM.finditer(text)):
         if n >= MAX_TERMS * 2:
             break
-        phrase, bare = m.group(1), m.group(2)
+        minus, phrase, bare = m.groups()
         if bare == "OR":
             join_next = bool(clauses)
             continue
+        negated = bool(minus) or (bare is not None and bare.startswith("-"))
         words = words_of(phrase if phrase is not None else bare)
         if not words:
+            continue
+        if negated:
+            excluded.append(words)
+            join_next = False
             continue
         if join_next:
             clauses[-1].append(words)
         else:
             clauses.append([words])
         join_next = False
-    return clauses[:MAX_TERMS]
+    return clauses[:MAX_TERMS], excluded[:MAX_TERMS]
 
 
 def parse_text(text: str, taxonomy: Taxonomy, *, prefix: bool = False) -> ParsedText:
@@ -149,15 +171,17 @@ def parse_text(text: str, taxonomy: Taxonomy, *, prefix: bool = False) -> Parsed
     if last.tags or len(last.alternatives) != 1 or len(last.alternatives[0]) != 1:
         return parsed
     word = last.alternatives[0][0]
-    if len(word) < MIN_PREFIX or not text.rstrip().lower().endswith(word):
+    tail = _TERM.findall(text)[-1][2].lower()  # the last bare term: "learnin", "-ga"
+    if len(word) < MIN_PREFIX or tail.startswith("-") or not tail.endswith(word):
         return parsed
-    return ParsedText((*parsed.clauses[:-1], Clause(last.alternatives, prefix=True)))
+    prefixed = Clause(last.alternatives, prefix=True)
+    return ParsedText((*parsed.clauses[:-1], prefixed), parsed.excluded)
 
 
 def _parse_words(text: str, taxonomy: Taxonomy) -> ParsedText:
     """Clauses of the text, tag runs recognised (longest first)."""
     out: list[Clause] = []
-    raw = _raw_clauses(text)
+    raw, excluded = _raw_clauses(text)
     i = 0
     while i < len(raw):
         alts = raw[i]
@@ -184,4 +208,8 @@ def _parse_words(text: str, taxonomy: Taxonomy) -> ParsedText:
         tags = {t for t in (recognise_tag(a, taxonomy) for a in alts) if t}
         out.append(Clause(tuple(alts), frozenset(tags)))
         i += 1
-    return ParsedText(tuple(out))
+    dropped = []
+    for words in excluded:
+        tag = recognise_tag(words, taxonomy)
+        dropped.append(Clause((words,), frozenset({tag}) if tag else frozenset()))
+    return ParsedText(tuple(out), tuple(dropped))

@@ -106,7 +106,9 @@ def build_router(settings: Settings) -> APIRouter:
         responses={**INVALID, **NOT_READY},
         summary="Search projects by text, tags (through the taxonomy) and dates",
         description='Words must all match unless joined by `OR`; `"quoted phrases"` match '
-        "as phrases; words naming a vocabulary tag also match projects carrying it. "
+        'as phrases; `-word` (or `-"a phrase"`) excludes projects containing it, and '
+        "projects carrying the tag it names; words naming a vocabulary tag also match "
+        "projects carrying it. "
         "`tags` (repeat: `tags=a&tags=b`; names or aliases; a tag also matches its "
         "descendants) filter by `mode` (all-of / any-of). Highlights are HTML-escaped "
         "except `<mark>`. Facets count tags over the whole result set.",
