@@ -41,6 +41,23 @@ def test_suggested_is_canonical_and_a_tag_accepted_and_added_counts_once(client)
     assert row["added"] == ["question-answering"]
 
 
+def test_an_accepted_tag_never_shown_is_stored_as_added_and_counted_as_missed(client):
+    body = {
+        **FEEDBACK,
+        "title": "Graph transformers",
+        "suggested": ["transformers"],
+        "accepted": ["transformers", "graph-neural-networks"],
+        "added": ["graph-neural-networks"],
+    }
+    r = client.post("/v1/feedback", json=body)
+    assert r.status_code == 201, r.text
+    row = client.app.state.store.get(r.json()["id"])
+    assert row["accepted"] == ["transformers"]
+    assert row["added"] == ["graph-neural-networks"]
+    stats = client.get("/v1/stats").json()
+    assert "graph-neural-networks" in {m["tag"] for m in stats["missed_tags"]}
+
+
 def test_unknown_suggested_tag_is_422_and_stores_nothing(client, problem):
     store = client.app.state.store
     before = store.count()

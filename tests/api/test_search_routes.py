@@ -143,6 +143,8 @@ def test_dates_filter_inclusively(api):
         ({"from": "2021-01-02", "to": "2021-01-01"}, "from"),
         ({"mode": "some"}, "mode"),
         ({"q": "x" * 501}, "q"),
+        ({"q": "bert\u0000"}, "q"),
+        ({"q": "\u0007"}, "q"),
     ],
 )
 def test_bad_queries_are_422_problems_naming_the_parameter(api, problem, params, field):

@@ -56,6 +56,8 @@ def test_description_is_optional(client):
         ({"title": "ok", "k": 0}, "k"),
         ({"title": "ok", "k": 51}, "k"),
         ({"title": "ok", "k": "many"}, "k"),
+        ({"title": "ok", "k": "3"}, "k"),  # a JSON number, as the schema says
+        ({"title": "ok", "min_score": "0.5"}, "min_score"),
         ({"title": "ok", "min_score": 1.5}, "min_score"),
         ({"title": "ok", "min_score": -0.1}, "min_score"),
         ({"title": "ok", "unexpected": 1}, "unexpected"),
@@ -67,6 +69,22 @@ def test_description_is_optional(client):
 )
 def test_invalid_fields_are_422_problems_naming_the_field(client, problem, body, field):
     problem(client.post("/v1/suggest", json=body), 422, field)
+
+
+def test_text_errors_say_what_is_wrong_not_the_regex(client):
+    def message(body):
+        r = client.post("/v1/suggest", json=body)
+        assert r.status_code == 422
+        return r.json()["errors"][0]["message"]
+
+    assert message({"title": "a\u0007b"}) == "control character U+0007 at position 1 is not allowed"
+    assert (
+        message({"title": "  \u200b "}) == "must not be blank (only spaces or invisible characters)"
+    )
+    assert "control character U+0000" in message({"title": "ok", "description": "\u0000"})
+    r = client.post("/v1/suggest", content=b'{"title": "ok", "min_score": NaN}',
+                    headers={"content-type": "application/json"})  # fmt: skip
+    assert r.status_code in (400, 422) and "less than" not in r.text
 
 
 def test_tabs_newlines_and_unicode_are_fine_in_text(client):

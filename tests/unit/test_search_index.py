@@ -301,3 +301,35 @@ def test_prefix_finds_words_still_being_typed_and_highlights_them():
         assert _ids(idx.search(SearchQuery(q="grap", prefix=True))) == {2}
     finally:
         idx.close()
+
+
+def test_the_stem_fallback_is_tried_only_when_no_word_begins_with_the_prefix():
+    from tagwise.taxonomy import Taxonomy
+
+    idx = CatalogueIndex.open(":memory:", Taxonomy.from_records([]))
+    idx.upsert(
+        [
+            _project(1, "Computer vision"),
+            _project(2, "Compare optimisers"),
+            _project(3, "Detecting cars"),
+        ]
+    )
+    try:
+        # "comput" begins "comput" (computer's stem): "comp" would also find "compare"
+        assert _ids(idx.search(SearchQuery(q="comput", prefix=True))) == {1}
+        # no stored word begins "detectin" ("detecting" is stored as "detect")
+        assert _ids(idx.search(SearchQuery(q="detectin", prefix=True))) == {3}
+    finally:
+        idx.close()
+
+
+def test_text_with_no_searchable_word_finds_nothing(index):
+    assert index.search(SearchQuery(q="")).total > 0  # no text: browse
+    for q in ("!!!", "OR", "\U0001f600"):
+        assert index.search(SearchQuery(q=q)).total == 0, q
+    tagged = index.search(SearchQuery(tags=["nlp"])).total
+    assert index.search(SearchQuery(q="!!!", tags=["nlp"])).total == 0
+    assert index.search(SearchQuery(q="!!!", tags=["nlp"], combine="or")).total == tagged
+    assert (
+        index.search(SearchQuery(q="ＢＥＲＴ")).total == index.search(SearchQuery(q="bert")).total
+    )

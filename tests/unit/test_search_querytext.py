@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tagwise.search.postings import project_postings
 from tagwise.search.querytext import parse_text
 from tagwise.search.types import IndexedProject, SuggestedTag
@@ -64,8 +66,11 @@ def test_prefix_applies_to_the_word_still_being_typed(taxonomy):
     assert parse_text("graph neural netw", taxonomy, prefix=True).fts_all() == (
         '"graph" AND "neural" AND "netw" *'  # "ne" would be too short to add
     )
-    # the index keeps Porter stems ("learning" → learn): two letters shorter too
-    assert parse_text("learnin", taxonomy, prefix=True).fts_any() == '("learnin" * OR "learn" *)'
+    assert parse_text("learnin", taxonomy, prefix=True).fts_any() == '"learnin" *'
+    # the index keeps Porter stems ("learning" → learn): when no indexed word begins with
+    # the typed one, the index asks for two letters shorter too (see the index tests)
+    typed = parse_text("learnin", taxonomy, prefix=True).clauses[0]
+    assert replace(typed, stem_fallback=True).fts() == '("learnin" * OR "learn" *)'
     assert parse_text("learnin ", taxonomy, prefix=True).fts_all() == '"learnin"'  # typed out
     assert parse_text("le", taxonomy, prefix=True).fts_all() == '"le"'  # too short
     assert parse_text("nlp", taxonomy, prefix=True).tags == ("natural-language-processing",)
@@ -90,3 +95,8 @@ def test_search_as_you_type_never_prefixes_an_exclusion(taxonomy):
     assert typing_exclusion.fts_excluded() == '"ga"'
     typing_word = parse_text("-gan imag", taxonomy, prefix=True)
     assert typing_word.clauses[-1].prefix and typing_word.fts_excluded() == '"gan"'
+
+
+def test_query_words_are_folded_like_model_text(taxonomy):
+    assert parse_text("ＢＥＲＴ", taxonomy).fts_all() == '"bert"'
+    assert parse_text("nai\u0308ve bayes", taxonomy).fts_all() == '"naïve" AND "bayes"'

@@ -20,6 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from tagwise.search.postings import (
     project_postings,
     suggested_canonical,
 )
-from tagwise.search.querytext import parse_text, words_of
+from tagwise.search.querytext import ParsedText, parse_text, words_of
 from tagwise.search.schema import DDL, SCHEMA_VERSION, configure
 from tagwise.search.sql import evidence_sql, format_date, parse_date, weight_params
 from tagwise.search.tagcache import TagCache
@@ -387,6 +388,8 @@ class CatalogueIndex:
         t0 = time.perf_counter()
         tags = self.canonical_tags(query.tags)
         parsed = parse_text(query.q, self.taxonomy, prefix=query.prefix)
+        if parsed.clauses and parsed.clauses[-1].prefix:
+            parsed = self._with_stem_fallback(parsed)
         w = self.weights
         with self._lock:
             cache = self._tag_cache()
@@ -411,6 +414,11 @@ class CatalogueIndex:
                     cand = np.intersect1d(cand, t_rows, assume_unique=True)
                 else:
                     cand = np.union1d(cand, t_rows)
+            elif query.q.strip() and not parsed.excluded:
+                # Text with no searchable word ("!!!", "OR", an emoji) matches nothing,
+                # like any text no project contains; only an empty ``q`` browses.
+                nothing = np.zeros(0, dtype=np.int64)
+                cand = nothing if cand is None or query.combine == "and" else cand
             if cand is None:
                 cand = np.flatnonzero(cache.alive)
             if parsed.excluded:
@@ -526,7 +534,20 @@ class CatalogueIndex:
         score[rows] += w.text * text_score[rows]
         return rows
 
-    def _excluded_rows(self, parsed, cache: TagCache) -> np.ndarray:
+    def _with_stem_fallback(self, parsed: ParsedText) -> ParsedText:
+        """Let the typed prefix fall back to its stem only when no indexed word begins so."""
+        last = parsed.clauses[-1]
+        word = last.alternatives[0][0]
+        with self._lock:
+            hit = self._conn.execute(
+                "SELECT 1 FROM projects_vocab WHERE term >= ? AND term < ? LIMIT 1",
+                (word, word + "\U0010ffff"),
+            ).fetchone()
+        if hit:
+            return parsed
+        return replace(parsed, clauses=(*parsed.clauses[:-1], replace(last, stem_fallback=True)))
+
+    def _excluded_rows(self, parsed: ParsedText, cache: TagCache) -> np.ndarray:
         """Rows an excluded term hits: by its words, or by carrying the tag it names."""
         rows = self._fts_rows(parsed.fts_excluded(), cache)
         if parsed.excluded_tags:

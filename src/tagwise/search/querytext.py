@@ -19,6 +19,7 @@ longest match, with a plural/singular fallback (``transformer`` → ``transforme
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from tagwise.taxonomy import Taxonomy
@@ -37,11 +38,13 @@ class Clause:
     alternatives: tuple[tuple[str, ...], ...]
     tags: frozenset[str] = frozenset()
     prefix: bool = False  # its one word matches as a prefix (FTS5 ``"word" *``)
+    stem_fallback: bool = False  # no indexed word begins so: try it shorter (see prefix_fts)
 
     def fts(self) -> str:
         """This clause in FTS5 syntax; every phrase quoted."""
         if self.prefix:
-            return prefix_fts(self.alternatives[0][0])
+            word = self.alternatives[0][0]
+            return prefix_fts(word) if self.stem_fallback else f'"{word}" *'
         parts = [f'"{" ".join(words)}"' for words in self.alternatives]
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
@@ -50,7 +53,9 @@ def prefix_fts(word: str) -> str:
     """``word`` as a prefix, also two letters shorter: the index stores Porter stems.
 
     "learning" is indexed as ``learn``, so the typed "learnin" is a prefix of no stored
-    word; "learn" is. Two letters cover a half-typed -ing/-ed/-ion.
+    word; "learn" is. Two letters cover a half-typed -ing/-ed/-ion. Used only when no
+    indexed word begins with ``word`` (:attr:`Clause.stem_fallback`): "comput" must not
+    also find "compare" through "comp".
     """
     shorter = word[:-2]
     if len(shorter) < MIN_PREFIX:
@@ -100,7 +105,7 @@ class ParsedText:
     def fts_any(self) -> str | None:
         """Any word of the query: used for highlighting every matched word."""
         words = {
-            prefix_fts(w) if c.prefix else f'"{w}"'
+            c.fts() if c.prefix else f'"{w}"'
             for c in self.clauses
             for alt in c.alternatives
             for w in alt
@@ -113,8 +118,13 @@ def _and(clauses: tuple[Clause, ...]) -> str | None:
 
 
 def words_of(text: str) -> tuple[str, ...]:
-    """Lower-cased word tokens (letters and digits)."""
-    return tuple(w.lower() for w in _WORD.findall(text) if w != "_")
+    """Lower-cased word tokens (letters and digits), NFKC-folded as the models fold text.
+
+    Full-width ``ＢＥＲＴ`` becomes ``bert`` and a decomposed ``nai\u0308ve`` the
+    composed ``naïve`` (which the index's tokenizer then strips of its diacritic).
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    return tuple(w.lower() for w in _WORD.findall(folded) if w != "_")
 
 
 def recognise_tag(words: tuple[str, ...], taxonomy: Taxonomy) -> str | None:

@@ -78,6 +78,18 @@ def field_name(loc: Sequence[Any]) -> str:
     return out or (str(loc[0]) if loc else "body")
 
 
+def _message(error: dict[str, Any]) -> str:
+    """A validation error's message; the text patterns are explained, not quoted."""
+    if error.get("type") == "string_pattern_mismatch":
+        from tagwise.serving.schemas import LINE_PATTERN, TEXT_PATTERN, pattern_message
+
+        if (error.get("ctx") or {}).get("pattern") in (LINE_PATTERN, TEXT_PATTERN):
+            explained = pattern_message(error.get("input"))
+            if explained:
+                return explained
+    return str(error.get("msg", "invalid"))
+
+
 def _validation_handler(max_batch: int):
     async def handle(_: Request, exc: RequestValidationError) -> Response:
         errs = exc.errors()
@@ -99,7 +111,7 @@ def _validation_handler(max_batch: int):
                     kind="batch-too-large",
                     errors=[("items", f"at most {max_batch} items")],
                 )
-        fields = [(field_name(e.get("loc", ())), str(e.get("msg", "invalid"))) for e in errs]
+        fields = [(field_name(e.get("loc", ())), _message(e)) for e in errs]
         detail = "; ".join(f"{f}: {m}" for f, m in fields[:5])
         if len(fields) > 5:
             detail += f"; and {len(fields) - 5} more"

@@ -28,7 +28,8 @@ def build_router(models: RequestModels) -> APIRouter:
         responses={**CLIENT_ERRORS, **NOT_READY},
         summary="Record what the author accepted, removed and added",
         description="`suggested`, `accepted` and `added` must be vocabulary tags or aliases "
-        "(else 422); they are stored canonical, a tag both accepted and added once. "
+        "(else 422); they are stored canonical, a tag both accepted and added once, and an "
+        "accepted tag missing from `suggested` as added. "
         "The 201 is sent only after the record is committed durably.",
     )
     def post_feedback(
@@ -48,13 +49,18 @@ def build_router(models: RequestModels) -> APIRouter:
             {"suggested": body.suggested, "accepted": body.accepted, "added": body.added},
             fallback=bundle.labels.labels,
         )
-        accepted = tags["accepted"]
+        shown = set(tags["suggested"])
+        # An "accepted" tag that was never shown is one the author chose: it is stored as
+        # added, so /v1/stats counts it as missed (not silently dropped) and the final
+        # tags (accepted + added) are the same.
+        accepted = tuple(t for t in tags["accepted"] if t in shown)
+        chosen = [t for t in tags["accepted"] if t not in shown] + list(tags["added"])
         record = FeedbackRecord(
             title=body.title,
             description=body.description,
             suggested=tags["suggested"],
             accepted=accepted,
-            added=tuple(t for t in tags["added"] if t not in accepted),  # counted once
+            added=tuple(t for t in dict.fromkeys(chosen) if t not in accepted),  # once
             project_id=body.project_id,
             model_version=served.version,
         )

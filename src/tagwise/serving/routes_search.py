@@ -34,6 +34,7 @@ from tagwise.search import MAX_LIMIT, MAX_OFFSET, IndexedProject, SearchQuery
 from tagwise.search.types import MAX_QUERY_CHARS, MAX_QUERY_TAGS
 from tagwise.serving.deps import IndexDep, ServedDep
 from tagwise.serving.problems import CLIENT_ERRORS, NOT_READY
+from tagwise.serving.schemas import TEXT_PATTERN
 from tagwise.serving.search_schemas import (
     MAX_PROJECT_ID,
     ProjectOut,
@@ -117,7 +118,13 @@ def build_router(settings: Settings) -> APIRouter:
         request: Request,
         index: IndexDep,
         q: Annotated[
-            str, Query(max_length=MAX_QUERY_CHARS, description="Free text", examples=["bert"])
+            str,
+            Query(
+                max_length=MAX_QUERY_CHARS,
+                pattern=TEXT_PATTERN,
+                description="Free text (no control characters)",
+                examples=["bert"],
+            ),
         ] = "",
         tags: Annotated[
             list[TagParam],

@@ -7,6 +7,8 @@ clients and the fuzzer see the same contract the server enforces.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -28,13 +30,39 @@ TEXT_PATTERN = rf"^{_TEXT_CHAR}*$"
 """Any text without control characters (descriptions)."""
 LINE_PATTERN = rf"^{_TEXT_CHAR}*{_VISIBLE_CHAR}{_TEXT_CHAR}*$"
 """Text without control characters, not only spaces or zero-width ones (titles, tags, ids)."""
+
+
+def pattern_message(value: object) -> str | None:
+    """Why a text failed :data:`TEXT_PATTERN` / :data:`LINE_PATTERN`, in words.
+
+    Pydantic's own message quotes the regex, which tells a client nothing; this names
+    the offending character, or says the text is blank. ``None`` for a non-text.
+    """
+    if not isinstance(value, str):
+        return None
+    bad = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", value)
+    if bad:
+        return (
+            f"control character U+{ord(bad.group()):04X} at position {bad.start()} is not allowed"
+        )
+    return "must not be blank (only spaces or invisible characters)"
+
+
 TagName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=LINE_PATTERN)]
 
 
-def _not_bool(value: object) -> object:
-    """JSON ``true``/``false`` are not numbers, though Python's bool is an int."""
+def json_number(value: object) -> object:
+    """A finite JSON number: never ``true`` (Python's bool is an int), ``"3"`` or NaN.
+
+    Pydantic's lax mode would read ``"3"`` as 3, and NaN fails ``le=1`` with the
+    misleading "should be less than or equal to 1".
+    """
     if isinstance(value, bool):
         raise ValueError("must be a number, not a boolean")
+    if isinstance(value, str):
+        raise ValueError("must be a JSON number, not a string")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
     return value
 
 
@@ -235,12 +263,12 @@ def request_models(cfg: ServingConfig) -> RequestModels:
     K = Annotated[
         int | None,
         Field(ge=1, le=cfg.max_k, description="At most this many tags"),
-        BeforeValidator(_not_bool),
+        BeforeValidator(json_number),
     ]
     MinScore = Annotated[
         float | None,
         Field(ge=0, le=1, description="Drop tags scoring below this"),
-        BeforeValidator(_not_bool),
+        BeforeValidator(json_number),
     ]
     TagList = Annotated[list[TagName], Field(max_length=cfg.max_feedback_tags)]
     LongTail = Annotated[
