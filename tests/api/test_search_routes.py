@@ -80,6 +80,8 @@ def test_alias_works_like_its_canonical_tag(api):
     )
     assert 9101 in by_alias
     assert by_alias == by_name
+    echoed = api.get("/v1/search", params=[("tags", "nlp"), ("tags", "cv")]).json()["tags"]
+    assert echoed == ["natural-language-processing", "computer-vision"]  # filters, canonical
 
 
 def test_parent_tag_finds_projects_tagged_with_a_child(api):

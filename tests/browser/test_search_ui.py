@@ -124,6 +124,17 @@ def test_an_error_clears_the_results_of_the_previous_query(page: Page, search_se
     expect(page.get_by_test_id("search-error")).to_contain_text("from")
     expect(page.locator(HITS)).to_have_count(0)
     expect(page.get_by_test_id("summary")).to_have_text("")
+    expect(page.locator("#facets .facet")).to_have_count(0)  # the facets answered it too
+
+
+def test_no_answer_clears_the_results_too(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search")
+    expect(page.locator(HITS).first).to_be_visible()
+    page.route("**/v1/search?**", lambda route: route.abort())
+    page.locator("#q").fill("gan")
+    expect(page.get_by_test_id("search-error")).to_have_text("the server did not answer")
+    expect(page.locator(HITS)).to_have_count(0)
+    expect(page.locator("#hits")).to_have_attribute("aria-busy", "false")
 
 
 def test_impact_page_charts_feedback(page: Page, search_server) -> None:
@@ -152,6 +163,24 @@ def test_typing_a_partial_word_already_finds_projects(page: Page, search_server)
     expect(page.get_by_test_id("summary")).to_have_text(re.compile(r"^[1-9]\d* project"))
     # the word being typed is found and highlighted whole ("learnin" → learning)
     expect(page.locator(f"{HITS} mark").first).to_have_text(re.compile(r"^learnin", re.I))
+    typed = page.get_by_test_id("summary").inner_text().split(" ")[0]
+    page.locator("#q").press("Enter")  # sending it keeps what typing found
+    expect(page.get_by_test_id("summary")).to_have_text(re.compile(rf"^{typed} project"))
+    page.reload()  # and so does the link
+    expect(page.get_by_test_id("summary")).to_have_text(re.compile(rf"^{typed} project"))
+
+
+def test_a_link_with_an_alias_or_an_odd_offset_is_made_canonical(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search?tags=nlp&offset=5000")
+    expect(page.locator(HITS).first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"tags=natural-language-processing"))
+    expect(page.locator("#selected .chip")).to_have_count(1)
+    info = page.locator("#page-info").inner_text()  # the last page, not "Page 501 of 2"
+    page_no, pages = re.match(r"Page (\d+) of (\d+)", info).groups()
+    assert page_no == pages
+    pressed = page.locator("#facets .facet[aria-pressed='true']")
+    expect(pressed).to_have_count(1)
+    expect(pressed).to_have_attribute("data-tag", "natural-language-processing")
 
 
 def test_a_tag_on_a_result_filters_by_it(page: Page, search_server) -> None:

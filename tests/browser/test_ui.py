@@ -490,3 +490,42 @@ def test_ctrl_enter_in_the_description_submits(page: Page, live_server) -> None:
     assert resp_info.value.status == 201
     expect(page.locator("#status")).to_have_attribute("data-kind", "success")
     assert page.locator("#description").input_value() == ""  # no newline typed
+
+
+def test_chips_of_an_earlier_text_are_saved_as_the_authors_own_tags(
+    page: Page, live_server
+) -> None:
+    """The refresh failed: those chips were never suggestions for the text being saved."""
+    open_page(page, live_server.url)
+    page.locator("#title").fill("Object detection with YOLO on dashcam video")
+    chip = page.locator("#suggestions .chip[data-tag='object-detection']")
+    expect(chip).to_be_visible()
+    expect(page.locator("#announce")).to_contain_text("suggested")  # said to screen readers
+    chip.locator(".chip-toggle").click()
+    expect(chip).to_have_class(re.compile(r"\baccepted\b"))
+    page.route("**/v1/suggest", lambda route: route.abort())  # the server stops answering
+    page.locator("#title").fill("Sentiment analysis of tweets with an LSTM")
+    expect(page.locator("#suggestions")).to_have_attribute("data-stale", "true")
+    expect(page.locator("#suggestions-stale")).to_be_visible()
+    expect(page.locator("#ready-dot")).to_have_attribute("data-state", "down")
+    expect(page.locator("#model-version")).to_have_text("server unreachable")
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as resp_info:
+        page.locator("#submit").click()
+    assert resp_info.value.status == 201
+    sent = json.loads(resp_info.value.request.post_data)
+    assert sent["suggested"] == [] and sent["accepted"] == []
+    assert sent["added"] == ["object-detection"] and "prediction_id" not in sent
+    page.unroute("**/v1/suggest")
+    page.locator("#description").fill("Tweets and their sentiment.")
+    expect(page.locator("#suggestions")).not_to_have_attribute("data-stale", "true")
+    expect(page.locator("#ready-dot")).to_have_attribute("data-state", "ready")
+
+
+def test_a_field_error_is_shown_once_in_words(page: Page, live_server) -> None:
+    open_page(page, live_server.url)
+    page.locator("#title").fill("\u200b\u200b")  # only zero-width characters
+    expect(page.locator("#title-error")).to_have_text(re.compile("must not be blank"))
+    status = page.locator("#status")
+    expect(status).to_contain_text("Please correct the highlighted field")
+    expect(status).not_to_contain_text("must not be blank")  # not the same message twice
+    expect(status).not_to_contain_text("pattern")

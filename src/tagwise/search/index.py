@@ -445,6 +445,7 @@ class CatalogueIndex:
             facets=facets,
             took_ms=(time.perf_counter() - t0) * 1000,
             interpreted_tags=parsed.tags,
+            tags=tuple(tags),
         )
 
     def warm(self) -> None:

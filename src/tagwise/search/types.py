@@ -164,3 +164,5 @@ class SearchResult:
     took_ms: float = 0.0
     interpreted_tags: tuple[str, ...] = field(default=())
     """Vocabulary tags recognised in ``q`` (shown to the user as "searching also for …")."""
+    tags: tuple[str, ...] = field(default=())
+    """The tag filters, canonical (an alias such as ``nlp`` as the tag it names)."""

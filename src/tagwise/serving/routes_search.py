@@ -155,7 +155,7 @@ def build_router(settings: Settings) -> APIRouter:
         start = _naive_utc(date_from, "from", request.query_params.get("from"))
         end = _naive_utc(date_to, "to", request.query_params.get("to"))
         if start and end and start > end:
-            raise _invalid("from", f"'from' ({start:%Y-%m-%d %H:%M:%S}) is after 'to'")
+            raise _invalid("from", f"must not be after 'to' ({start:%Y-%m-%d %H:%M:%S} > {end:%Y-%m-%d %H:%M:%S})")
         query = SearchQuery(
             q=q,
             tags=tuple(tags),

@@ -64,6 +64,11 @@ class SearchResponse(BaseModel):
     hits: list[ProjectHit]
     facets: list[FacetOut]
     interpreted_tags: list[str] = Field(description="Vocabulary tags recognised in `q`")
+    tags: list[str] = Field(
+        default_factory=list,
+        description="The tag filters as canonical vocabulary tags (`nlp` → "
+        "`natural-language-processing`), in the order given",
+    )
     took_ms: float = Field(ge=0)
 
 
@@ -221,6 +226,7 @@ def result_out(result: SearchResult, *, offset: int, limit: int) -> SearchRespon
         hits=[hit_out(h) for h in result.hits],
         facets=[FacetOut(tag=f.tag, count=f.count) for f in result.facets],
         interpreted_tags=list(result.interpreted_tags),
+        tags=list(result.tags),
         took_ms=result.took_ms,
     )
 

@@ -37,6 +37,8 @@
     modelVersion: $("model-version"),
     tookMs: $("took-ms"),
     readyDot: $("ready-dot"),
+    staleNote: $("suggestions-stale"),
+    announce: $("announce"),
   };
 
   var state = {
@@ -58,6 +60,8 @@
     running: null,          // promise of the suggest request in flight (submit waits for it)
     predictionId: null,     // prediction_id of the suggestions on screen
     lastSaved: null,        // {key, id} of the last saved feedback (no duplicate submits)
+    vocabTries: 0,          // failed loads of the tag list (retried with a growing delay)
+    readyTimer: null,       // re-checks readyz while the server is unreachable
   };
 
   /* ---------- helpers ---------- */
@@ -114,6 +118,7 @@
 
   function setStatus(kind, source, nodes) {
     el.status.textContent = "";
+    delete el.status.dataset.network;
     el.status.dataset.kind = kind || "";
     el.status.dataset.source = source || "";
     if (!kind) return;
@@ -157,7 +162,9 @@
     head.appendChild(text("strong", problem.title || "Request failed"));
     if (problem.status) head.appendChild(text("span", " (" + problem.status + ")", "status-code"));
     nodes.push(head);
-    if (problem.detail) nodes.push(text("p", problem.detail, "status-detail"));
+    var inline = (problem.errors || []).length && !rest.length;
+    if (inline) nodes.push(text("p", "Please correct the highlighted field.", "status-detail"));
+    else if (problem.detail) nodes.push(text("p", problem.detail, "status-detail"));
     if (rest.length) {
       var ul = text("ul", undefined, "status-errors");
       rest.forEach(function (e) {
@@ -173,6 +180,22 @@
 
   function showNetworkError(source, err) {
     showProblem({ title: "Cannot reach the server", detail: String(err && err.message || err) }, source);
+    el.status.dataset.network = "true";   // cleared once the server answers again
+    serverDown("server unreachable");
+  }
+
+  /** The header says the server is down, and readyz is polled until it is back. */
+  function serverDown(label) {
+    el.readyDot.dataset.state = "down";
+    el.modelVersion.textContent = label;
+    if (!state.readyTimer) state.readyTimer = setTimeout(checkReady, 5000);
+  }
+
+  /** Chips that answer an earlier text (the refresh failed) are marked, and said to be. */
+  function setStale(stale) {
+    if (stale) el.suggestions.dataset.stale = "true";
+    else delete el.suggestions.dataset.stale;
+    el.staleNote.hidden = !stale || !state.shown.length;
   }
 
   /* ---------- suggestions ---------- */
@@ -217,7 +240,7 @@
       state.applied = seq;
       state.shown = [];
       state.predictionId = null;
-      delete el.suggestions.dataset.stale;
+      setStale(false);
       setBusy(false);
       clearStatus("suggest");
       renderSuggestions();
@@ -253,22 +276,33 @@
       }
       state.predictionId = body.prediction_id || null;   // links the feedback to this suggestion
       showModel(body.model, body.took_ms);
-      delete el.suggestions.dataset.stale;
+      setStale(false);
       clearFieldErrors();
       clearStatus("suggest");
+      if (el.status.dataset.network === "true") setStatus("", "", []);   // the server is back
       renderSuggestions();
+      announceSuggestions();
     } catch (err) {
       if (err && err.name === "AbortError") return;
       if (seq !== state.seq) return;
       state.applied = seq;
       state.predictionId = null;               // no suggestion answers the current text
-      el.suggestions.dataset.stale = "true";   // chips belong to the previous text
-      if (err.problem && err.problem.status === 503) el.readyDot.dataset.state = "down";
+      setStale(true);                          // chips belong to the previous text
+      if (err.problem && err.problem.status === 503) serverDown("no model loaded");
       if (err.problem) showProblem(err.problem, "suggest");
       else showNetworkError("suggest", err);
     } finally {
       if (seq === state.seq) setBusy(false);
     }
+  }
+
+  /** Tell screen readers what arrived: the chips change without focus moving. */
+  function announceSuggestions() {
+    var low = state.shown.filter(function (t) { return t.longTail; }).length;
+    var head = state.shown.length - low;
+    var msg = head ? head + (head === 1 ? " tag" : " tags") + " suggested" : "No tag suggested";
+    if (low) msg += ", " + low + " low-confidence";
+    el.announce.textContent = msg + ".";
   }
 
   function showModel(model, tookMs) {
@@ -455,6 +489,8 @@
 
   /* ---------- vocabulary autocomplete ---------- */
 
+  var PLACEHOLDER = el.addTag.placeholder;
+
   async function loadVocabulary() {
     try {
       var body = await api("v1/tags", { headers: { accept: "application/json" } });
@@ -472,8 +508,13 @@
           if (!state.canonical.has(a.toLowerCase())) state.canonical.set(a.toLowerCase(), v.tag);
         });
       });
+      el.addTag.placeholder = PLACEHOLDER;
+      state.vocabTries = 0;
+      clearStatus("tags");
     } catch (err) {
-      el.addTag.placeholder = "Tag list unavailable";
+      el.addTag.placeholder = "Tag list unavailable — retrying";
+      state.vocabTries += 1;
+      setTimeout(loadVocabulary, Math.min(30000, 2000 * state.vocabTries));   // until it loads
       if (err.problem) showProblem(err.problem, "tags");
       else showNetworkError("tags", err);
     }
@@ -594,6 +635,11 @@
     }
     var tag = state.canonical.get(normalise(raw)) || state.canonical.get(raw.trim().toLowerCase());
     if (tag) { addTag(tag); return; }
+    if (!state.vocab.length) {
+      setStatus("error", "add", [text("p", "The tag list has not loaded yet; try again in a moment.", "status-detail")]);
+      loadVocabulary();
+      return;
+    }
     setStatus("error", "add", [text("p", "“" + raw.trim() + "” is not a known tag. Pick one from the list.", "status-detail")]);
   }
 
@@ -645,14 +691,23 @@
     var shown = visibleSuggestions();
     var suggested = shown.map(function (t) { return t.tag; });
     state.removed.forEach(function (tag) { if (suggested.indexOf(tag) === -1) suggested.push(tag); });
+    var accepted = shown.filter(function (t) { return state.accepted.has(t.tag); }).map(function (t) { return t.tag; });
     var payload = {
       title: title,
       description: el.description.value,
       suggested: suggested,
-      accepted: shown.filter(function (t) { return state.accepted.has(t.tag); }).map(function (t) { return t.tag; }),
+      accepted: accepted,
       added: state.added.slice(),
     };
-    if (state.predictionId) payload.prediction_id = state.predictionId;
+    if (el.suggestions.dataset.stale === "true") {
+      // The chips answered an earlier text (their refresh failed): they were not
+      // suggestions for this one. The tags the author kept are still the author's choice.
+      payload.suggested = [];
+      payload.accepted = [];
+      payload.added = accepted.concat(state.added.filter(function (t) { return accepted.indexOf(t) === -1; }));
+    } else if (state.predictionId) {
+      payload.prediction_id = state.predictionId;
+    }
     var key = JSON.stringify(payload);
     if (state.lastSaved && state.lastSaved.key === key) {
       info("Already saved as reference " + state.lastSaved.id +
@@ -694,13 +749,15 @@
     state.added = [];
     state.predictionId = null;
     state.lastSaved = null;
+    el.tookMs.textContent = "";
+    el.announce.textContent = "";
     el.title.value = "";
     el.description.value = "";
     el.addTag.value = "";
     closeOptions();
     clearFieldErrors();
     setStatus("", "", []);
-    delete el.suggestions.dataset.stale;
+    setStale(false);
     setBusy(false);
     renderSuggestions();
     renderAdded();
@@ -708,6 +765,7 @@
   }
 
   async function checkReady() {
+    state.readyTimer = null;
     try {
       var response = await fetch("readyz", { headers: { accept: "application/json" } });
       var body = null;
@@ -716,13 +774,13 @@
         el.readyDot.dataset.state = "ready";
         if (body && body.model) showModel(body.model);
         else if (el.modelVersion.textContent === "connecting…") el.modelVersion.textContent = "model ready";
+        if (el.status.dataset.network === "true") setStatus("", "", []);
+        if (!state.vocab.length) loadVocabulary();
       } else {
-        el.readyDot.dataset.state = "down";
-        el.modelVersion.textContent = "no model loaded";
+        serverDown("no model loaded");
       }
     } catch (err) {
-      el.readyDot.dataset.state = "down";
-      el.modelVersion.textContent = "server unreachable";
+      serverDown("server unreachable");
     }
   }
 
@@ -733,7 +791,10 @@
     scheduleSuggest();
   });
   el.title.addEventListener("keydown", function (ev) {
-    if (ev.key === "Enter") { ev.preventDefault(); el.description.focus(); }
+    if (ev.key !== "Enter") return;
+    ev.preventDefault();
+    if (ev.ctrlKey || ev.metaKey) submit();   // Ctrl/⌘+Enter submits, as in the description
+    else el.description.focus();
   });
   el.description.addEventListener("input", scheduleSuggest);
   el.description.addEventListener("keydown", function (ev) {

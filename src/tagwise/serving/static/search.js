@@ -22,7 +22,7 @@
     selected: $("selected"), selectedWrap: $("selected-wrap"), clear: $("clear-tags"),
     interpreted: $("interpreted"), prev: $("prev"), next: $("next"), pageInfo: $("page-info"),
   };
-  var state = { tags: [], offset: 0, seq: 0, timer: null, total: 0, prefix: false };
+  var state = { tags: [], offset: 0, seq: 0, timer: null, total: 0 };
 
   function node(tag, cls, text) {
     var n = document.createElement(tag);
@@ -76,7 +76,8 @@
     el.mode.value = p.get("mode") === "any" ? "any" : "all";
     el.from.value = p.get("from") || "";
     el.to.value = p.get("to") || "";
-    state.offset = Math.max(0, parseInt(p.get("offset") || "0", 10) || 0);
+    var offset = Math.max(0, parseInt(p.get("offset") || "0", 10) || 0);
+    state.offset = offset - (offset % PAGE);   // a page boundary, as the pager moves
   }
 
   function problemText(body, status) {
@@ -86,13 +87,14 @@
     return (body && body.detail) || "search failed (HTTP " + status + ")";
   }
 
-  /** Query the API. While the visitor types, the last word is a prefix ("learnin" finds
-   * "learning"); an explicit search (Enter) matches words whole; paging keeps the mode. */
+  /** Query the API. The last word counts as a prefix ("learnin" finds "learning") while
+   * typing and on Enter alike, so a search never loses results when it is sent, and a
+   * shared link shows what its author saw. */
   function run() {
     var seq = ++state.seq;
     var p = params();
     p.set("limit", String(PAGE));
-    if (state.prefix) p.set("prefix", "true");
+    p.set("prefix", "true");
     syncUrl(params());
     el.hits.setAttribute("aria-busy", "true");
     fetch("v1/search?" + p.toString(), { headers: { Accept: "application/json" } })
@@ -111,16 +113,30 @@
           return;
         }
         el.error.textContent = "";
+        if (res.body.total > 0 && state.offset >= res.body.total) {
+          // a link past the last page (or results that shrank): show the last page
+          state.offset = Math.floor((res.body.total - 1) / PAGE) * PAGE;
+          run();
+          return;
+        }
+        if (res.body.tags && res.body.tags.join("\n") !== state.tags.join("\n")) {
+          state.tags = res.body.tags.slice();   // aliases from a link, as canonical tags
+          renderSelected();
+          syncUrl(params());
+        }
         render(res.body);
       })
       .catch(function () {
-        if (seq === state.seq) el.error.textContent = "the server did not answer";
+        if (seq !== state.seq) return;
+        el.hits.setAttribute("aria-busy", "false");
+        el.error.textContent = "the server did not answer";
+        clearResults();   // the results on screen answered another query
       });
   }
 
   function schedule() {
     clearTimeout(state.timer);
-    state.timer = setTimeout(function () { state.offset = 0; state.prefix = true; run(); }, DEBOUNCE_MS);
+    state.timer = setTimeout(function () { state.offset = 0; run(); }, DEBOUNCE_MS);
   }
 
   function toggleTag(tag) {
@@ -256,6 +272,7 @@
     state.total = 0;
     el.hits.replaceChildren();
     el.summary.textContent = "";
+    el.facets.replaceChildren();
     el.interpreted.hidden = true;
     el.pageInfo.textContent = "";
     el.prev.disabled = true;
@@ -280,7 +297,7 @@
     el.next.disabled = state.offset + PAGE >= body.total;
   }
 
-  el.form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(state.timer); state.offset = 0; state.prefix = false; run(); });
+  el.form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(state.timer); state.offset = 0; run(); });
   el.q.addEventListener("input", schedule);
   [el.mode, el.from, el.to].forEach(function (x) { x.addEventListener("change", function () { state.offset = 0; run(); }); });
   el.clear.addEventListener("click", function () { state.tags = []; renderSelected(); state.offset = 0; run(); });
