@@ -153,6 +153,15 @@ def test_impact_page_charts_feedback(page: Page, search_server) -> None:
     expect(stats.locator("svg[role='img']").first).to_be_visible()
     expect(stats).to_contain_text("of suggested tags kept")
     expect(stats.locator("svg[aria-label*='transformers']")).to_have_count(1)
+    # drawn at their own size on a desktop screen: 11px chart text stays 11px
+    scale = page.evaluate(
+        "Math.min(...[...document.querySelectorAll('#stats svg')].map("
+        "s => s.getBoundingClientRect().width / s.viewBox.baseVal.width))"
+    )
+    assert scale > 0.99, scale
+    page.route("**/v1/stats?**", lambda route: route.abort())
+    page.locator("#period").select_option("week")
+    expect(stats).to_have_text("the server did not answer")
 
 
 def test_typing_a_partial_word_already_finds_projects(page: Page, search_server) -> None:

@@ -83,7 +83,9 @@
       c.appendChild(svg("title", {}, pts[i].start + ": " + pct(pts[i].rate) + " of " + pts[i].suggested));
       s.appendChild(c);
     });
-    s.appendChild(svg("text", { x: L, y: H - 8 }, pts[0].start));
+    // one point is drawn in the middle: its date goes under it
+    if (pts.length === 1) s.appendChild(svg("text", { x: xy[0][0], y: H - 8, "text-anchor": "middle" }, pts[0].start));
+    else s.appendChild(svg("text", { x: L, y: H - 8 }, pts[0].start));
     if (pts.length > 1) s.appendChild(svg("text", { x: W - R, y: H - 8, "text-anchor": "end" }, pts[pts.length - 1].start));
     fig.appendChild(s);
     return fig;
@@ -147,7 +149,17 @@
     box.appendChild(charts);
   }
 
-  function loadStats() { getJson("v1/stats?period=" + $("period").value).then(showStats); }
+  function loadStats() {
+    var box = $("stats");
+    box.setAttribute("aria-busy", "true");
+    getJson("v1/stats?period=" + $("period").value)
+      .then(showStats)
+      .catch(function () {
+        // the numbers on screen belong to the previous period: do not leave them up
+        box.replaceChildren(node("p", "field-error", "the server did not answer"));
+      })
+      .finally(function () { box.removeAttribute("aria-busy"); });
+  }
 
   $("period").addEventListener("change", loadStats);
   getJson("v1/impact").then(showImpact).catch(function () { $("impact").textContent = "the server did not answer"; });
