@@ -356,6 +356,7 @@ def simulate(
             events=events,
             uptake=total_uptake(list(uptake_windows.values())),
             uptake_windows=uptake_windows,
+            min_labelled=th.min_window,
         )
         path = write_monitoring_report(data, out or work / "report.html")
     return SimulationResult(

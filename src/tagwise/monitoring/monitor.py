@@ -246,6 +246,7 @@ def run_monitor(
         quarantine=quarantine,
         uptake=uptake,
         uptake_windows=uptake_windows,
+        min_labelled=thresholds(settings).min_window,
     )
     path = None
     if reports:

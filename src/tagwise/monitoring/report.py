@@ -27,6 +27,7 @@ class MonitoringData:
     quarantine: list[dict] = field(default_factory=list)  # {batch, reason, count}
     uptake: list[dict] = field(default_factory=list)  # Uptake.to_dict() per kind of tag
     uptake_windows: dict[str, list[dict]] = field(default_factory=dict)  # per window label
+    min_labelled: int = 0  # answered predictions a window needs before its F1 is measured
 
 
 def tag_shifts(reference: dict[str, int], windows: Sequence[Window], top: int = 10) -> list[dict]:
@@ -100,9 +101,10 @@ def _performance_plot(reports: list[WindowReport], events: list[dict]) -> str | 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ d.title }}</title><style>{{ css }}</style></head><body>
-<nav class="small"><a href="./">tagwise</a> · <a href="search">search</a> ·
-<a href="impact">impact</a> · monitoring</nav>
+<title>{{ d.title }}</title><link rel="icon" href="data:,">
+<style>{{ css }} .wide { overflow-x: auto; max-width: 100%; }</style></head><body>
+<nav class="small" aria-label="Pages"><a href="./">Suggest</a> · <a href="search">Search</a> ·
+<a href="impact">Impact</a> · <span aria-current="page">Monitoring</span></nav>
 <h1>{{ d.title }}</h1>
 <p>Reference: {{ d.reference.n }} held-out projects of the training period
 (F1 of suggestions {{ "%.3f"|format(d.reference.performance.get("f1", 0)) }}).
@@ -116,19 +118,20 @@ _TEMPLATE = """<!DOCTYPE html>
 {% else %}<p class="pass">No window alerted.</p>{% endif %}
 <h2>Performance over time</h2>
 {% if perf_plot %}<img alt="precision, recall and F1 per window" src="{{ perf_plot }}">
-{% else %}<p>No window has labelled feedback yet: performance per window needs the
-authors' final tags on its predictions.</p>{% endif %}
+{% else %}<p>No window has enough predictions answered by feedback yet{% if d.min_labelled
+%} (at least {{ d.min_labelled }}){% endif %}: performance per window needs the authors' final
+tags on its predictions.</p>{% endif %}
 <h2>Drift statistics per window</h2>
 <p class="small">p-value tests on a log scale (alert below the dashed line); others on their
 own scale (alert above it). Red points fired.</p>
 {% if stats_plot %}<img alt="drift statistics per window" src="{{ stats_plot }}">{% endif %}
-<table><tr><th class="l">window</th><th>n</th>
+<div class="wide"><table><tr><th class="l">window</th><th>n</th>
 {% for t in d.reports[0].tests %}<th>{{ t.name }}</th>{% endfor %}<th>F1</th></tr>
 {% for r in d.reports %}<tr><td class="l">{{ r.label }}</td><td>{{ r.n }}</td>
 {% for t in r.tests %}<td class="{{ 'fail' if t.drifted else '' }}"
 title="{{ t.detail }}">{{ "%.3g"|format(t.p_value if t.p_value is not none else t.statistic)
 }}</td>{% endfor %}<td>{{ "%.3f"|format(r.performance.get("f1", 0)) if r.performance else "—"
-}}</td></tr>{% endfor %}</table>
+}}</td></tr>{% endfor %}</table></div>
 <h2>Suggestions the authors kept</h2>
 {% if d.uptake %}<p class="small">Over predictions answered by feedback: a shown tag is kept
 when it is among the author's final tags. Long-tail tags (zero-/few-shot, shown as LOW) are
@@ -139,10 +142,11 @@ low.</p>
 <td>{{ u.shown }}</td><td>{{ u.kept }}</td><td>{{ "%.3f"|format(u.rate) }}</td></tr>{% endfor %}
 </table>{% if uptake_rows|length > 1 %}<p class="small">Per window (kept / shown): a kind
 whose share falls window after window is losing the authors' trust.</p>
-<table><tr><th class="l">window</th>{% for k in uptake_kinds %}<th>{{ k }}</th>{% endfor %}</tr>
+<div class="wide"><table><tr><th class="l">window</th>
+{% for k in uptake_kinds %}<th>{{ k }}</th>{% endfor %}</tr>
 {% for label, cells in uptake_rows %}<tr><td class="l">{{ label }}</td>{% for c in cells %}<td>
 {% if c %}{{ c.kept }} / {{ c.shown }} ({{ "%.2f"|format(c.rate) }}){% else %}—{% endif %}</td>
-{% endfor %}</tr>{% endfor %}</table>{% endif %}
+{% endfor %}</tr>{% endfor %}</table></div>{% endif %}
 {% else %}<p>No feedback answers a logged prediction yet.</p>{% endif %}
 <h2>Tags whose frequency changed most</h2>
 <table><tr><th class="l">tag</th><th>reference share</th><th>recent share</th><th>change</th></tr>

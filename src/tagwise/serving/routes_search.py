@@ -155,7 +155,8 @@ def build_router(settings: Settings) -> APIRouter:
         start = _naive_utc(date_from, "from", request.query_params.get("from"))
         end = _naive_utc(date_to, "to", request.query_params.get("to"))
         if start and end and start > end:
-            raise _invalid("from", f"must not be after 'to' ({start:%Y-%m-%d %H:%M:%S} > {end:%Y-%m-%d %H:%M:%S})")
+            shown = f"{start:%Y-%m-%d %H:%M:%S} > {end:%Y-%m-%d %H:%M:%S}"
+            raise _invalid("from", f"must not be after 'to' ({shown})")
         query = SearchQuery(
             q=q,
             tags=tuple(tags),
