@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from tagwise import __version__
-from tagwise.errors import IntegrityError, UnknownModelError
+from tagwise.errors import ConfigError, IntegrityError, UnknownModelError
 from tagwise.models.base import TagModel
 from tagwise.models.registry import backend_class
 from tagwise.models.zeroshot import TailScorer, TailSuggestion
@@ -193,10 +193,16 @@ class ModelBundle:
         return replace(self, taxonomy=taxonomy, tail=tail)
 
     def save(self, directory: Path | str) -> Path:
-        """Write the bundle atomically to ``directory`` (replacing an existing one)."""
+        """Write the bundle atomically to ``directory`` (replacing an existing bundle).
+
+        A directory that holds anything else is refused (:func:`check_writable`): an
+        export must never delete files it did not write.
+        """
         directory = Path(directory)
+        check_writable(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+        tmp.chmod(0o755)  # mkdtemp makes it private; a model directory is shared like a file
         try:
             model_dir = tmp / "model"
             model_dir.mkdir()
@@ -263,6 +269,25 @@ class ModelBundle:
             reference=reference,
             tail=tail,
         )
+
+
+def check_writable(directory: Path | str) -> None:
+    """Refuse a target that exists and is neither empty nor a model bundle (nor a dir).
+
+    Called before training starts too, so a typo in ``--out`` fails in a second rather
+    than after minutes of training — and never deletes what is there.
+    """
+    directory = Path(directory)
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: exists and is not a directory; choose another --out")
+    if (directory / MANIFEST).is_file() or not any(directory.iterdir()):
+        return
+    raise ConfigError(
+        f"{directory}: not empty and holds no tagwise model ({MANIFEST}); refusing to "
+        "replace it — choose a new or empty directory"
+    )
 
 
 def verify_checksums(directory: Path | str) -> None:

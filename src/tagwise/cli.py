@@ -91,12 +91,20 @@ def data_validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
 ) -> None:
     """Validate a projects file and print rows, accepted, quarantined by reason, tags, dates."""
+    from rich.markup import escape
+
     from tagwise.data import load_dataset, summarize
     from tagwise.data.summary import summary_to_dict
 
+    if quarantine is not None and quarantine.is_dir():
+        from tagwise.errors import ConfigError
+
+        raise ConfigError(f"--quarantine {quarantine}: is a directory; name the JSONL file")
     summary = summarize(load_dataset(path, quarantine_path=quarantine))
     if as_json:
         typer.echo(json.dumps(summary_to_dict(summary), indent=2, default=str))
+        if not summary.n_accepted:
+            raise typer.Exit(1)
         return
     con = Console()
     con.print(f"[bold]{summary.source}[/]  {summary.digest}  mode={summary.mode}")
@@ -107,9 +115,12 @@ def data_validate(
     if summary.date_min:
         con.print(f"created_on {summary.date_min:%Y-%m-%d} … {summary.date_max:%Y-%m-%d}")
     for reason, n in summary.quarantined_by_reason.items():
-        con.print(f"  [red]{n:5d}[/]  {reason}")
+        con.print(f"  [red]{n:5d}[/]  {escape(reason)}", highlight=False)
     if quarantine and summary.n_rows > summary.n_accepted:
         con.print(f"bad rows written to {quarantine}")
+    if not summary.n_accepted:  # a wrong or empty file must fail a script that checks it
+        Console(stderr=True).print("[bold red]error:[/] no valid project in the file")
+        raise typer.Exit(1)
     table = Table("tag", "projects", title="most common author tags")
     for tag, n in list(summary.tag_counts.items())[:15]:
         table.add_row(tag, str(n))
@@ -212,15 +223,35 @@ def predict(
             console=_console(),
         )
         return
-    from tagwise.loading import load_model, with_vocabulary_file
-    from tagwise.predict import predict_file
+    from rich.markup import escape
 
-    bundle, _ = load_model(model, _settings(config))
+    from tagwise.loading import load_model, with_vocabulary_file
+    from tagwise.predict import RejectedLine, check_paths, predict_file
+
+    settings = _settings(config)
+    check_paths(input, output)  # before the model loads
+    bundle, _ = load_model(model, settings)
     bundle = with_vocabulary_file(bundle, tags)
     bundle.use_threads(threads or os.cpu_count() or 1)
-    n = predict_file(bundle, input, output, k=k, long_tail=long_tail, console=_console())
+    rejected: list[RejectedLine] = []
+    con = _console()
+    n = predict_file(
+        bundle, input, output, k=k, long_tail=long_tail, console=con, rejected=rejected
+    )
     if output:
-        _console().print(f"{n} projects → {output}")
+        con.print(f"{n} projects → {output}", markup=False)
+    if rejected:
+        from tagwise.fileio import atomic_write_text
+
+        path = settings.home / "quarantine" / f"predict-{input.stem}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, "".join(json.dumps(r.to_dict()) + "\n" for r in rejected))
+        first = "; ".join(f"line {r.line}: {r.reason}" for r in rejected[:3])
+        more = f"; and {len(rejected) - 3} more" if len(rejected) > 3 else ""
+        con.print(
+            f"[yellow]{len(rejected)} line(s) skipped[/] ({escape(first)}{more}); "
+            f"written to {escape(str(path))}"
+        )
 
 
 @app.command()
@@ -553,8 +584,16 @@ def _register_search() -> None:
 _register_search()
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM as Ctrl-C: the same clean-up runs (no ``.partial`` file is left behind)."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console entry point: tagwise errors become one clear line and exit code 1."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except TagwiseError as exc:

@@ -86,6 +86,17 @@ def load_inputs(
     """Read and validate the projects (bad rows quarantined) and the vocabulary."""
     quarantine = settings.home / "quarantine" / f"{Path(projects).stem}.jsonl"
     result = load_dataset(projects, quarantine_path=quarantine)
+    if not result.dataset.projects:
+        from tagwise.errors import DataFormatError
+
+        first = result.quarantined[0].reason if result.quarantined else "the file holds no row"
+        raise DataFormatError(
+            str(projects),
+            f"no valid project: {result.n_rows} rows read, all quarantined "
+            f"(first: {first}); see {quarantine}"
+            if result.n_rows
+            else "no project in the file",
+        )
     taxonomy = Taxonomy.from_file(tags) if tags else Taxonomy.from_records([])
     if result.dataset.mode == "multi" and not taxonomy.entries:
         raise ConfigError("multi-label training needs the vocabulary: pass --tags tags.json")
@@ -369,6 +380,10 @@ def train(
     """The whole training run; see the module docstring for the steps."""
     from tagwise.tracking import Tracker, git_commit
 
+    if out is not None:
+        from tagwise.bundle import check_writable
+
+        check_writable(out)  # before minutes of training, not after
     progress("validate data")
     result, taxonomy = load_inputs(projects, tags, settings)
     prepared = prepare_dataset(result, taxonomy, settings)

@@ -109,9 +109,10 @@ def test_train_register_promote_predict(home: Path) -> None:
             "--threads",
             threads,
         )
-        assert "3/3" in proc.stderr and "3 projects" in proc.stderr  # the progress bar, done
+        assert "3/3" in proc.stderr and "2 projects" in proc.stderr  # the progress bar, done
+        assert "1 line(s) skipped (line 3: title, description: both empty" in proc.stderr
         lines = [json.loads(line) for line in (home / "out.jsonl").read_text().splitlines()]
-        assert [r["id"] for r in lines] == [1, 2, 3]
+        assert [r["id"] for r in lines] == [1, 2]
         first = {t["tag"] for t in lines[0]["tags"]}
         assert "natural-language-processing" in first
         scores = [t["score"] for t in lines[0]["tags"]]
@@ -165,7 +166,7 @@ def test_single_label_mode_gives_exactly_one_tag(home: Path) -> None:
         str(home / "out.jsonl"),
     )
     lines = [json.loads(line) for line in (home / "out.jsonl").read_text().splitlines()]
-    assert len(lines) == 3
+    assert len(lines) == 2  # the third line has no text: skipped, with its reason
     assert all(len(r["tags"]) == 1 for r in lines)
     labels = {"natural-language-processing", "computer-vision", "mlops", "other"}
     assert {r["tags"][0]["tag"] for r in lines} <= labels
@@ -216,3 +217,51 @@ def test_unknown_model_dir_is_clean_error(home: Path) -> None:
     proc = run(home, "predict", "--model", str(home / "nope"), "--input", str(inputs), check=False)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "no such model directory" in proc.stderr
+
+
+def test_train_out_refuses_a_directory_that_is_not_a_model(home: Path) -> None:
+    precious = home / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("important")
+    args = ("train", "--projects", str(TINY), "--tags", str(TAGS), "--out", str(precious))
+    proc = run(home, *args, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "holds no tagwise model" in proc.stderr
+    assert (precious / "notes.txt").read_text() == "important"
+    assert "validate data" not in proc.stderr  # refused before any training
+
+
+def test_predict_skips_bad_lines_and_says_why(home: Path) -> None:
+    model = home / "m"
+    cfg = str(home / "config.yaml")
+    run(home, "train", "--projects", str(TINY), "--tags", str(TAGS), "-c", cfg, "--out", str(model))
+    good = _write_inputs(home / "good.jsonl").read_text().splitlines()[:2]
+    lines = [good[0], "{bad json", "[1, 2]", '{"id": 9, "title": 123}', '{"title": "no id"}']
+    inputs = home / "mixed.jsonl"
+    inputs.write_text("\n".join([*lines, good[1]]) + "\n")
+    out = home / "out.jsonl"
+    proc = run(home, "predict", "--model", str(model), "--input", str(inputs), "-o", str(out))
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [1, 2]
+    assert "4 line(s) skipped" in proc.stderr and "line 2: not JSON" in proc.stderr
+    quarantined = home / "quarantine" / "predict-mixed.jsonl"
+    reasons = [json.loads(line)["reason"] for line in quarantined.read_text().splitlines()]
+    assert len(reasons) == 4 and reasons[-1].startswith("id: missing")
+    for target, message in ((home, "is a directory"), (home / "no" / "x.jsonl", "does not exist")):
+        proc = run(
+            home, "predict", "--model", str(model), "--input", str(inputs), "-o", str(target),
+            check=False,
+        )  # fmt: skip
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        assert message in proc.stderr
+    assert not list(home.glob("*.partial"))
+    empty = home / "empty.jsonl"
+    empty.write_text("")
+    proc = run(home, "evaluate", "--model", str(model), "--projects", str(empty), check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+
+
+def test_data_validate_fails_when_nothing_is_valid(home: Path) -> None:
+    proc = run(home, "data", "validate", str(TAGS), check=False)  # the vocabulary, by mistake
+    assert proc.returncode == 1 and "no valid project" in proc.stderr
+    proc = run(home, "data", "validate", str(BROKEN), "--quarantine", str(home), check=False)
+    assert proc.returncode == 1 and "is a directory" in proc.stderr

@@ -330,3 +330,20 @@ def test_use_threads_walks_ensemble_members(tiny_prepared, taxonomy):
     ensemble = ModelBundle(model=model, policy=policy, taxonomy=taxonomy)
     assert ensemble.use_threads(2) == 2
     assert [m.params.get("threads") for m in model.members_] == [None, 2, 2]
+
+
+def test_save_refuses_a_directory_that_is_not_a_bundle(bundle, tmp_path):
+    from tagwise.errors import ConfigError
+
+    precious = tmp_path / "precious"
+    (precious / "sub").mkdir(parents=True)
+    (precious / "notes.txt").write_text("important")
+    with pytest.raises(ConfigError, match="holds no tagwise model"):
+        bundle.save(precious)
+    assert (precious / "notes.txt").read_text() == "important" and (precious / "sub").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious"]  # nothing half-written
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bundle.save(empty)
+    assert (empty / "manifest.json").is_file()
+    assert (empty.stat().st_mode & 0o777) == 0o755  # readable by others, like any export

@@ -164,23 +164,28 @@ def test_corrupt_parquet_is_a_format_error(tmp_path: Path) -> None:
 # --- files that cannot be parsed -----------------------------------------------------
 
 
-def test_broken_jsonl_line_is_reported_with_its_number(tmp_path: Path) -> None:
+def test_a_broken_jsonl_line_is_quarantined_with_its_number(tmp_path: Path) -> None:
     rows = [json.dumps(r) for r in _tiny_rows()[:4]]
     rows[2] = rows[2][:-5]  # truncated object on line 3
+    rows.append("[1, 2]")  # line 5: JSON, but not an object
     path = tmp_path / "p.jsonl"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    with pytest.raises(DataFormatError) as info:
-        read_records(path)
-    assert info.value.line == 3
-    assert str(info.value).startswith(f"{path}:3: invalid JSON")
+    result = load_dataset(path, quarantine_path=tmp_path / "q.jsonl")
+    assert len(result.dataset.projects) == 3 and result.n_rows == 5  # the good rows load
+    bad = {q.line: q.reason for q in result.quarantined}
+    assert (
+        bad[3].startswith("row: invalid JSON") and bad[5] == "row: must be a JSON object, got list"
+    )
+    kept = [json.loads(line) for line in (tmp_path / "q.jsonl").read_text().splitlines()]
+    assert kept[0]["raw"]["text"] == rows[2]  # the line itself, to fix and resubmit
 
 
-def test_jsonl_line_that_is_not_an_object_is_an_error(tmp_path: Path) -> None:
+def test_a_jsonl_file_where_no_line_parses_is_a_format_error(tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
-    path.write_text('{"id": 1}\n[1, 2]\n', encoding="utf-8")
-    with pytest.raises(DataFormatError, match="must be a JSON object, got list") as info:
+    path.write_text("id,title\n1,a csv after all\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match="invalid JSON") as info:
         read_records(path)
-    assert info.value.line == 2
+    assert info.value.line == 1
 
 
 def test_broken_json_file_is_reported_with_its_line(tmp_path: Path) -> None:
@@ -206,7 +211,6 @@ def test_non_json_file_is_a_format_error() -> None:
     [
         ('{"id": 1, "title": "one object"}', "expected a JSON list of objects, got a dict"),
         ("42", "expected a JSON list of objects, got a int"),
-        ('[{"id": 1}, "two"]', "item 1 must be a JSON object, got str"),
         ("", "file is empty"),
     ],
 )
@@ -215,6 +219,15 @@ def test_json_that_is_not_a_list_of_objects(tmp_path: Path, content: str, messag
     path.write_text(content, encoding="utf-8")
     with pytest.raises(DataFormatError, match=message):
         read_records(path)
+
+
+def test_a_json_list_item_that_is_not_an_object_is_quarantined(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    good = {"id": 1, "title": "One", "tags": ["nlp"], "created_on": "2020-01-01"}
+    path.write_text(json.dumps([good, "two"]), encoding="utf-8")
+    result = load_dataset(path)
+    assert [p.id for p in result.dataset.projects] == [1]
+    assert [q.reason for q in result.quarantined] == ["row: must be an object, got str"]
 
 
 def test_invalid_utf8_is_reported_with_its_line(tmp_path: Path) -> None:

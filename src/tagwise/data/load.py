@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tagwise.data.schema import Dataset, LabelMode, LoadResult, QuarantinedRow
+from tagwise.data.schema import Dataset, LabelMode, LoadResult, QuarantinedRow, UnreadableRow
 from tagwise.data.validate import EXTRA_FIELDS_KEY, check_mode, infer_mode, validate_records
 from tagwise.errors import DataFormatError, NotSupportedError
 from tagwise.fileio import atomic_write_text
@@ -70,30 +70,34 @@ def _decode(data: bytes, path: Path) -> str:
         raise DataFormatError(str(path), "is not valid UTF-8 text", line=line) from None
 
 
-def _require_object(value: Any, path: Path, line: int | None, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise DataFormatError(
-            str(path), f"{what} must be a JSON object, got {type(value).__name__}", line=line
-        )
-    return value
-
-
-def _parse_jsonl(text: str, path: Path) -> list[dict]:
-    """One JSON object per line; blank lines are skipped, any other bad line is an error."""
-    records: list[dict] = []
+def _parse_jsonl(text: str, path: Path) -> list[Any]:
+    """One JSON object per line; blank lines are skipped, a bad line is kept for quarantine."""
+    records: list[Any] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             value = json.loads(line)
         except json.JSONDecodeError as error:
-            raise DataFormatError(str(path), f"invalid JSON: {error.msg}", line=number) from None
-        records.append(Record(_require_object(value, path, number, "each line"), line=number))
+            records.append(UnreadableRow(number, f"row: invalid JSON ({error.msg})", line))
+            continue
+        if not isinstance(value, dict):
+            reason = f"row: must be a JSON object, got {type(value).__name__}"
+            records.append(UnreadableRow(number, reason, line))
+            continue
+        records.append(Record(value, line=number))
+    if records and not any(isinstance(r, Record) for r in records):
+        # not one line parses: the file is not JSONL at all, say so instead of quarantining
+        first = records[0]
+        raise DataFormatError(str(path), first.reason.removeprefix("row: "), line=first.line)
     return records
 
 
-def _parse_json(text: str, path: Path) -> list[dict]:
-    """A JSON list of objects; a ``.json`` file that actually holds JSONL is accepted too."""
+def _parse_json(text: str, path: Path) -> list[Any]:
+    """A JSON list of objects; a ``.json`` file that actually holds JSONL is accepted too.
+
+    An item that is not an object is kept for validation to quarantine with its reason.
+    """
     if not text.strip():
         raise DataFormatError(str(path), "file is empty; expected a JSON list of objects")
     try:
@@ -106,9 +110,7 @@ def _parse_json(text: str, path: Path) -> list[dict]:
         raise DataFormatError(
             str(path), f"expected a JSON list of objects, got a {type(value).__name__}"
         )
-    for position, item in enumerate(value):
-        _require_object(item, path, None, f"item {position}")
-    return [Record(item) for item in value]
+    return [Record(item) if isinstance(item, dict) else item for item in value]
 
 
 def _parse_tags_cell(cell: str) -> Any:

@@ -151,3 +151,16 @@ class LoadResult:
     dataset: Dataset
     quarantined: tuple[QuarantinedRow, ...]
     n_rows: int
+
+
+@dataclass(frozen=True)
+class UnreadableRow:
+    """A line of a JSONL file that is not a JSON object: quarantined with its reason.
+
+    One bad line must not cost the rest of the file, so the reader keeps it as this
+    placeholder (with its line and text) for validation to quarantine, like any row.
+    """
+
+    line: int | None
+    reason: str
+    text: str

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from tagwise.data.schema import LABEL_MODES, LabelMode, Project, QuarantinedRow
+from tagwise.data.schema import LABEL_MODES, LabelMode, Project, QuarantinedRow, UnreadableRow
 from tagwise.errors import ConfigError
 
 #: Key a CSV reader puts surplus cells under (a row with more cells than the header).
@@ -32,8 +32,9 @@ def check_mode(mode: str) -> LabelMode:
 
 def infer_mode(records: Sequence[Mapping[str, Any]]) -> LabelMode:
     """Single-label when records carry a ``tag`` field and none carries ``tags``."""
-    has_tag = any("tag" in r for r in records)
-    has_tags = any("tags" in r for r in records)
+    rows = [r for r in records if isinstance(r, Mapping)]  # not unreadable lines
+    has_tag = any("tag" in r for r in rows)
+    has_tags = any("tags" in r for r in rows)
     return "single" if has_tag and not has_tags else "multi"
 
 
@@ -99,6 +100,8 @@ def _prepare(record: Mapping[str, Any], mode: LabelMode) -> tuple[dict[str, Any]
 
 def validate_record(record: Mapping[str, Any], *, mode: LabelMode) -> Project | str:
     """One record -> a ``Project``, or the reason it is not one."""
+    if isinstance(record, UnreadableRow):
+        return record.reason
     if not isinstance(record, Mapping):
         return f"row: must be an object, got {type(record).__name__}"
     fields, problems = _prepare(record, mode)
@@ -111,6 +114,8 @@ def validate_record(record: Mapping[str, Any], *, mode: LabelMode) -> Project | 
 
 
 def _raw(record: Any) -> dict:
+    if isinstance(record, UnreadableRow):
+        return {"text": record.text}
     return dict(record) if isinstance(record, Mapping) else {"value": record}
 
 
@@ -139,7 +144,7 @@ def validate_records(
         quarantined.append(
             QuarantinedRow(
                 index=index,
-                line=getattr(record, "line", None),
+                line=getattr(record, "line", None),  # Record and UnreadableRow have one
                 id=record.get("id") if isinstance(record, Mapping) else None,
                 reason=outcome,
                 raw=_raw(record),
