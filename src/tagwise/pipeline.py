@@ -496,7 +496,9 @@ def train(
             staged = main.bundle.save(settings.home / "staging" / run_id)
             run.artifacts(staged, "model")
             shutil.rmtree(staged, ignore_errors=True)  # the artifact store has it now
-        version = tracker.register(run_id, tags={"config_hash": info["config_hash"]})
+        version = tracker.register(
+            run_id, tags={"config_hash": info["config_hash"], "mode": info["mode"]}
+        )
         tracker.set_alias("challenger", version)
         if tracker.alias_version("champion") is None:
             decision = promote(settings, version, tracker=tracker)
@@ -632,12 +634,17 @@ def promote(settings: Settings, version: int, *, tracker=None, force: bool = Fal
     tracker = tracker or Tracker.from_settings(settings)
     candidate = tracker.version(version)
     current = tracker.alias_version("champion")
+    if current == version:
+        return GateDecision(True, (f"version {version} is already the champion",))
+    champion = tracker.version(current) if current is not None else None
     decision = gate(
         candidate.metrics,
-        champion_metrics(tracker) if current not in (None, version) else None,
+        champion.metrics if champion is not None else None,
         f1_tolerance=settings.gate.f1_tolerance,
         p99_latency_ms=settings.gate.p99_latency_ms,
         behavioural_tolerance=settings.gate.behavioural_tolerance,
+        challenger_mode=candidate.tags.get("mode"),
+        champion_mode=champion.tags.get("mode") if champion is not None else None,
     )
     if force and not decision.promote:
         decision = replace(

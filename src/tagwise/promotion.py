@@ -25,16 +25,30 @@ def gate(
     f1_tolerance: float,
     p99_latency_ms: float,
     behavioural_tolerance: float = 0.0,
+    challenger_mode: str | None = None,
+    champion_mode: str | None = None,
 ) -> GateDecision:
     """Compare test micro-F1, behavioural pass rate and p99 latency.
 
     A challenger passes if its F1 is not worse than the champion's by more than
     ``f1_tolerance``, its behavioural pass rate is not lower, and its p99 single-prediction
     latency is within ``p99_latency_ms``. With no champion only the latency budget and
-    the presence of the metrics are checked.
+    the presence of the metrics are checked. A challenger of another label mode
+    (single- vs multi-label) is refused outright: its metrics come from other data and
+    another task, so no comparison means anything, and it would change what the
+    service answers.
     """
     reasons: list[str] = []
     ok = True
+    modes_differ = bool(challenger_mode and champion_mode and challenger_mode != champion_mode)
+    if champion is not None and modes_differ:
+        return GateDecision(
+            False,
+            (
+                f"{challenger_mode}-label challenger vs {champion_mode}-label champion: "
+                "not comparable (use --force to switch the service on purpose)",
+            ),
+        )
     for key in ("test_micro_f1", "behavioural_pass_rate", "p99_latency_ms"):
         if key not in challenger:
             return GateDecision(False, (f"challenger has no {key} metric",))

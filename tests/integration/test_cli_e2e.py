@@ -265,3 +265,14 @@ def test_data_validate_fails_when_nothing_is_valid(home: Path) -> None:
     assert proc.returncode == 1 and "no valid project" in proc.stderr
     proc = run(home, "data", "validate", str(BROKEN), "--quarantine", str(home), check=False)
     assert proc.returncode == 1 and "is a directory" in proc.stderr
+
+
+def test_a_single_label_model_never_replaces_a_multi_label_champion(home: Path) -> None:
+    cfg = str(home / "config.yaml")
+    run(home, "train", "--projects", str(TINY), "--tags", str(TAGS), "-c", cfg)
+    proc = run(home, "train", "--projects", str(CATEGORIES), "-c", cfg)
+    assert "registered version 2" in proc.stderr
+    refused = run(home, "models", "promote", "2", "-c", cfg, check=False)
+    assert refused.returncode != 0 and "not comparable" in refused.stdout + refused.stderr
+    same = run(home, "models", "promote", "1", "-c", cfg)
+    assert "already the champion" in same.stdout

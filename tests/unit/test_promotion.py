@@ -65,3 +65,15 @@ def test_missing_challenger_metric_refuses(missing):
 def test_champion_missing_metrics_count_as_zero():
     decision = _gate(GOOD, {})
     assert decision.promote
+
+
+def test_a_challenger_of_another_label_mode_is_refused():
+    metrics = {"test_micro_f1": 0.95, "behavioural_pass_rate": 1.0, "p99_latency_ms": 1.0}
+    champion = {"test_micro_f1": 0.70, "behavioural_pass_rate": 0.9, "p99_latency_ms": 1.0}
+    kwargs = {"f1_tolerance": 0.0, "p99_latency_ms": 30.0}
+    refused = gate(metrics, champion, challenger_mode="single", champion_mode="multi", **kwargs)
+    assert not refused.promote and "not comparable" in refused.summary()
+    same = gate(metrics, champion, challenger_mode="multi", champion_mode="multi", **kwargs)
+    assert same.promote
+    older = gate(metrics, champion, challenger_mode="multi", champion_mode=None, **kwargs)
+    assert older.promote  # a champion registered before modes were recorded: compared as before
