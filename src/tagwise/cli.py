@@ -276,27 +276,40 @@ def evaluate(
 
 
 @models_app.command("list")
-def models_list(config: ConfigOpt = None) -> None:
-    """Registered versions with aliases and headline metrics."""
+def models_list(
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the versions as JSON")] = False,
+) -> None:
+    """Registered versions with aliases, label mode and headline metrics."""
     from tagwise.tracking import Tracker
 
     versions = Tracker.from_settings(_settings(config)).versions()
+    if as_json:
+        rows = [
+            {"version": v.version, "aliases": list(v.aliases), "mode": v.tags.get("mode"),
+             "run_id": v.run_id, "metrics": v.metrics}
+            for v in versions
+        ]  # fmt: skip
+        typer.echo(json.dumps(rows, indent=2))
+        return
     if not versions:
         typer.echo("no registered model yet: run `tagwise train`")
         return
-    table = Table("version", "aliases", "micro-F1", "CI", "behavioural", "p99 ms", "run")
+    table = Table("version", "aliases", "mode", "micro-F1", "CI", "behavioural", "p99 ms", "run")
     for v in versions:
         m = v.metrics
         table.add_row(
             str(v.version),
             ",".join(v.aliases),
+            v.tags.get("mode", ""),
             f"{m.get('test_micro_f1', 0):.3f}",
             f"{m.get('test_micro_f1_ci_low', 0):.3f}–{m.get('test_micro_f1_ci_high', 0):.3f}",
             f"{m.get('behavioural_pass_rate', 0):.2f}",
             f"{m.get('p99_latency_ms', 0):.2f}",
             (v.run_id or "")[:8],
         )
-    Console().print(table)
+    # piped or in a narrow terminal, rich would cut columns ("challenge…"): never here
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 @models_app.command("promote")

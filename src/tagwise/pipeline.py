@@ -653,4 +653,6 @@ def promote(settings: Settings, version: int, *, tracker=None, force: bool = Fal
     tracker.set_version_tag(version, "promotion_decision", decision.summary()[:5000])
     if decision.promote:
         tracker.set_alias("champion", version)
+        if tracker.alias_version("challenger") == version:
+            tracker.delete_alias("challenger")  # it won: no longer waiting for a decision
     return decision

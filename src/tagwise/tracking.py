@@ -140,6 +140,13 @@ class Tracker:
         """Point ``alias`` at ``version``."""
         self.client.set_registered_model_alias(self.model_name, alias, str(version))
 
+    def delete_alias(self, alias: str) -> None:
+        """Remove ``alias`` (nothing happens when it is unset)."""
+        from mlflow.exceptions import MlflowException
+
+        with contextlib.suppress(MlflowException):
+            self.client.delete_registered_model_alias(self.model_name, alias)
+
     def alias_version(self, alias: str) -> int | None:
         """The version an alias points at, or None if the alias (or model) is unset."""
         from mlflow.exceptions import MlflowException

@@ -92,6 +92,12 @@ def test_train_register_promote_predict(home: Path) -> None:
     assert "challenger" in listing
     promoted = run(home, "models", "promote", "--config", cfg)
     assert "PROMOTE" in promoted.stdout
+    versions = json.loads(run(home, "models", "list", "--json", "--config", cfg).stdout)
+    assert [(v["version"], v["mode"]) for v in versions] == [(2, "multi"), (1, "multi")]
+    assert versions[0]["aliases"] == ["champion"]  # the challenger alias went with the win
+    assert versions[0]["metrics"]["test_micro_f1"] > 0
+    piped = run(home, "models", "list", "--config", cfg).stdout  # not a terminal: no "…"
+    assert "champion" in piped and "…" not in piped
 
     inputs = _write_inputs(home / "in.jsonl")
     for model, threads in (("models:/tagwise@champion", "1"), (str(home / "m1"), "2")):
