@@ -41,6 +41,24 @@ def open_index(settings: Settings, bundle=None) -> CatalogueIndex:
     return CatalogueIndex.open(index_path(settings), vocabulary(settings, bundle))
 
 
+def open_existing_index(settings: Settings) -> CatalogueIndex:
+    """Open the index for reading, with the vocabulary it was built with.
+
+    Never creates an empty index (a query on a fresh home would answer "0 hits" as if
+    the catalogue were empty) and never re-derives the postings with a vocabulary file
+    found relative to the working directory.
+    """
+    from tagwise.errors import ConfigError
+
+    path = index_path(settings)
+    if not path.is_file():
+        raise ConfigError(
+            f"no search index at {path}: build it with `tagwise search rebuild` "
+            "(or start `tagwise serve`, which builds it on first start)"
+        )
+    return CatalogueIndex.open(path, None)
+
+
 def build_catalogue(index: CatalogueIndex, settings: Settings, bundle=None, source=None) -> int:
     """Replace the index with the projects of ``source`` (default ``search.catalogue``).
 

@@ -90,11 +90,11 @@ def query(
     config: ConfigOpt = None,
 ) -> None:
     """Search the index as the API does; prints the hits and the top facets."""
-    from tagwise.catalogue import open_index
+    from tagwise.catalogue import open_existing_index
     from tagwise.search import SearchQuery
 
     settings = _settings(config)
-    with open_index(settings) as index:
+    with open_existing_index(settings) as index:
         q = SearchQuery(q=text, tags=tuple(tag or ()), mode="any" if any_of else "all", limit=limit)
         result = index.search(q)
     con = Console()

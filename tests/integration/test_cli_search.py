@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,20 @@ def test_rebuild_query_and_impact(model_dir, tmp_path, monkeypatch):
     found = runner.invoke(app, ["search", "query", "bert", "--tag", "nlp", "--limit", "3"])
     assert found.exit_code == 0, found.output
     assert "hits" in found.output and "facets:" in found.output
+    monkeypatch.chdir(tmp_path)  # no datasets/tags.json here: the index's own vocabulary
+    elsewhere = runner.invoke(app, ["search", "query", "bert", "--tag", "nlp", "--limit", "3"])
+    assert elsewhere.exit_code == 0, elsewhere.output
+
+    def untimed(out: str) -> str:
+        return re.sub(r"[\d.]+ ms", "", out)
+
+    assert untimed(elsewhere.output) == untimed(found.output)  # same hits, tags, facets
+    monkeypatch.setenv("TAGWISE_HOME", str(tmp_path / "fresh"))
+    fresh = runner.invoke(app, ["search", "query", "bert"])
+    assert fresh.exit_code == 1 and "search rebuild" in str(fresh.exception)
+    assert not (tmp_path / "fresh" / "search.db").exists()
+    monkeypatch.setenv("TAGWISE_HOME", str(tmp_path))
+    monkeypatch.chdir(ROOT)
 
     bench = tmp_path / "bench.md"
     bench.write_text("# Benchmarks\n\n## Other\n\nkept\n")

@@ -134,7 +134,7 @@ class CatalogueIndex:
     def open(
         cls,
         path: Path | str,
-        taxonomy: Taxonomy,
+        taxonomy: Taxonomy | None,
         *,
         weights: RankingWeights | None = None,
         embedder: Embedder | None = None,
@@ -142,6 +142,9 @@ class CatalogueIndex:
     ) -> CatalogueIndex:
         """Open (creating if needed) the index file at ``path``; ``":memory:"`` for tests.
 
+        ``taxonomy=None`` keeps the vocabulary the index was last built with (stored in
+        it): a reader such as ``tagwise search query`` must not re-derive the postings
+        with whatever vocabulary file its working directory happens to hold.
         With an ``embedder``, a :class:`NumpyVectorIndex` next to the file is used unless
         ``vectors`` is given; projects without a vector are embedded now.
         """
@@ -164,6 +167,9 @@ class CatalogueIndex:
         conn.executescript(DDL)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, score REAL)")
+        if taxonomy is None:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'taxonomy_records'").fetchone()
+            taxonomy = Taxonomy.from_records(json.loads(row[0]) if row else [])
         if embedder is not None and vectors is None:
             vectors = NumpyVectorIndex.load(file) if file else NumpyVectorIndex()
         index = cls(
@@ -211,7 +217,10 @@ class CatalogueIndex:
                 projects = [_row_to_project(r) for r in rows.fetchall()]
                 self._insert_postings(projects)
                 self._set_meta("taxonomy", digest)
+                self._set_meta("taxonomy_records", json.dumps(self.taxonomy.to_records()))
                 self._cache = None
+            elif self._meta("taxonomy_records") is None:  # an index built before this was kept
+                self._set_meta("taxonomy_records", json.dumps(self.taxonomy.to_records()))
 
     def _sync_vectors(self) -> None:
         """Embed projects without a vector, or all of them after an unclean shutdown."""
