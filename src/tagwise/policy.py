@@ -52,6 +52,21 @@ class DecisionPolicy:
                     out[:, a] = np.maximum(out[:, a], lifted)
         return out
 
+    def _depth(self, n_labels: int) -> np.ndarray:
+        """How many label ancestors each column has (0 without closure)."""
+        if not self.closure or len(self.parents) != n_labels:
+            return np.zeros(n_labels)
+        return np.array([len(p) for p in self.parents], dtype=np.float64)
+
+    def _best_first(self, adjusted: np.ndarray) -> np.ndarray:
+        """Columns by score, a child before the parent it lifted to the same score.
+
+        With ``k=1`` the one tag shown is then ``object-detection``, not the generic
+        ``computer-vision`` its closure scored alike (the child implies the parent).
+        """
+        depth = np.broadcast_to(-self._depth(adjusted.shape[1]), adjusted.shape)
+        return np.lexsort((depth, -adjusted), axis=-1)
+
     def select(
         self, scores: np.ndarray, *, k: int | None = None, min_score: float | None = None
     ) -> np.ndarray:
@@ -68,7 +83,7 @@ class DecisionPolicy:
         if min_score is not None:
             passing &= adjusted >= min_score
         cap = min(k or self.top_k, n_labels)
-        order = np.argsort(-adjusted, axis=1, kind="stable")[:, :cap]
+        order = self._best_first(adjusted)[:, :cap]
         rows = np.arange(n)[:, None]
         selected[rows, order] = passing[rows, order]
         return selected
@@ -80,9 +95,10 @@ class DecisionPolicy:
         selected = self.select(scores, k=k, min_score=min_score)
         adjusted = self.adjusted_scores(scores) if self.mode == "multi" else scores
         out = []
+        depth = self._depth(scores.shape[1])
         for i in range(scores.shape[0]):
             cols = np.flatnonzero(selected[i])
-            cols = cols[np.argsort(-adjusted[i, cols], kind="stable")]
+            cols = cols[np.lexsort((-depth[cols], -adjusted[i, cols]))]
             out.append([(int(j), float(adjusted[i, j])) for j in cols])
         return out
 

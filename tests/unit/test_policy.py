@@ -42,7 +42,9 @@ def test_closure_adds_ancestors_scored_like_the_child():
     parents = ((), (0,), (0, 1))
     scores = np.array([[0.1, 0.2, 0.8], [0.1, 0.2, 0.3]])
     with_closure = DecisionPolicy(threshold=0.5, top_k=5, parents=parents)
-    assert with_closure.decide(scores) == [[(0, 0.8), (1, 0.8), (2, 0.8)], []]
+    # the most specific first: the child implies the rest
+    assert with_closure.decide(scores) == [[(2, 0.8), (1, 0.8), (0, 0.8)], []]
+    assert with_closure.decide(scores, k=1) == [[(2, 0.8)], []]  # not the generic root
     without = DecisionPolicy(threshold=0.5, top_k=5, closure=False, parents=parents)
     assert _cols(without, scores) == [[2], []]
     assert scores[0, 0] == 0.1  # the input is not modified
