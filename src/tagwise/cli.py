@@ -22,7 +22,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-data_app = typer.Typer(help="Validate and summarise data files.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Validate data files: rows accepted, quarantined by reason, tags, dates.",
+    no_args_is_help=True,
+)
 models_app = typer.Typer(
     help="The model registry: list versions, promote a challenger.", no_args_is_help=True
 )
@@ -374,11 +377,18 @@ def _print_suggestions(
     *,
     long_tail: bool = True,
 ) -> None:
+    from rich.markup import escape
+
     con = Console()
     answer = bundle.suggest_all(projects, k=k, long_tail=long_tail)
     for (title, _), row, tail in zip(projects, answer.tags, answer.long_tail, strict=True):
         chips = ", ".join(f"{s.tag} ({s.score:.2f})" for s in row) or "(no tag passes the policy)"
-        con.print(f"[bold]{title}[/] → {chips}  [dim]model v{version}[/]", highlight=False)
+        # a registry version is a number ("v3"); a model directory is shown by its name
+        label = f"v{version}" if str(version).isdigit() else str(version)
+        con.print(
+            f"[bold]{escape(title)}[/] → {escape(chips)}  [dim]model {escape(label)}[/]",
+            highlight=False,
+        )
         if tail:
             low = ", ".join(f"{s.tag} ({s.score:.2f}, {s.source})" for s in tail)
             con.print(f"  [dim]long tail, low confidence: {low}[/]", highlight=False)

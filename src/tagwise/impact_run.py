@@ -31,9 +31,15 @@ def run_impact(
     n_boot: int = 1000,
 ) -> DiscoverabilityReport:
     """Discoverability on the P1 test split of ``projects`` with ``bundle``'s suggestions."""
+    from tagwise.errors import ConfigError
     from tagwise.impact import discoverability_report
     from tagwise.pipeline import load_inputs, make_split, prepare_dataset
 
+    if getattr(bundle.policy, "mode", "multi") == "single":
+        raise ConfigError(
+            "impact measures how suggested tags make projects findable by tag search; "
+            "this model is single-label (one category per project): evaluate it instead"
+        )
     result, taxonomy = load_inputs(projects, tags, settings)
     prepared = prepare_dataset(result, taxonomy, settings)
     split = make_split(prepared, settings)

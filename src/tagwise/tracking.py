@@ -217,6 +217,9 @@ class Tracker:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=self.cache_dir))
         try:
+            # MLflow's own per-file tqdm bar would flood stderr on every first load of a
+            # version (a dozen small files, done in milliseconds)
+            os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
             local = mlflow.artifacts.download_artifacts(
                 artifact_uri=f"runs:/{mv.run_id}/model", dst_path=str(tmp), tracking_uri=self.uri
             )
