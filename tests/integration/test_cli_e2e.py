@@ -176,6 +176,10 @@ def test_single_label_mode_gives_exactly_one_tag(home: Path) -> None:
     assert all(len(r["tags"]) == 1 for r in lines)
     labels = {"natural-language-processing", "computer-vision", "mlops", "other"}
     assert {r["tags"][0]["tag"] for r in lines} <= labels
+    impact = run(home, "impact", "--model", str(home / "c"), "--projects", str(TINY),
+                 "--tags", str(TAGS), check=False)  # fmt: skip
+    assert impact.returncode == 1 and "single-label" in impact.stderr
+    assert "Traceback" not in impact.stderr
 
 
 def test_broken_rows_are_quarantined_and_good_rows_train(home: Path) -> None:
