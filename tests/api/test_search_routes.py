@@ -302,3 +302,10 @@ def test_prefix_search_as_you_type(api, problem):
     full = api.get("/v1/search", params={"q": "learning"}).json()
     assert whole["total"] == 0 and typed["total"] >= full["total"] > 0
     problem(api.get("/v1/search", params={"q": "x", "prefix": "maybe"}), 422, "prefix")
+
+
+def test_a_project_is_read_as_a_data_file_row_would_be(api):
+    r = add(api, 9301, "Null description", None, created_on=" 2020-01-01 ")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["description"] == "" and body["created_on"].startswith("2020-01-01")

@@ -81,7 +81,7 @@ def iso_datetime(value: object) -> object:
     """A date-time as ISO 8601 text; a JSON number would be read as Unix time (or ms)."""
     if isinstance(value, bool | int | float):
         raise ValueError("must be an ISO 8601 date-time string, e.g. 2026-11-30T10:00:00Z")
-    return value
+    return value.strip() if isinstance(value, str) else value  # as the data loader reads it
 
 
 class _Strict(BaseModel):

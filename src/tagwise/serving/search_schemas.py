@@ -121,7 +121,9 @@ def project_request_model(cfg: ServingConfig) -> type[BaseModel]:
             StringConstraints(min_length=1, max_length=cfg.max_title_chars, pattern=LINE_PATTERN),
         ]
         description: Annotated[
-            str, StringConstraints(max_length=cfg.max_description_chars, pattern=TEXT_PATTERN)
+            str | None,
+            StringConstraints(max_length=cfg.max_description_chars, pattern=TEXT_PATTERN),
+            Field(description="Description; null is an empty one, as in data files"),
         ] = ""
         tags: list[
             Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=LINE_PATTERN)]
