@@ -116,7 +116,12 @@ def _plan_parquet(path: Path, shard_size: int) -> list[Shard]:
 
 
 def read_shard(source: str, fmt: Format, shard: Shard) -> list[dict[str, Any]]:
-    """The input records of one shard, validated like the local ``tagwise predict``."""
+    """The input records of one shard; a bad line fails the shard, naming its line.
+
+    Stricter than the local ``tagwise predict``, which skips and quarantines such a
+    line: a shard's output must hold exactly its input's rows for the resumable
+    bookkeeping, so the file is fixed and the run resumed instead.
+    """
     if fmt == "parquet":
         return _read_parquet_rows(Path(source), shard.start, shard.rows)
     with open(source, "rb") as fh:
