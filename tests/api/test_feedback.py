@@ -62,7 +62,7 @@ def test_unknown_suggested_tag_is_422_and_stores_nothing(client, problem):
     store = client.app.state.store
     before = store.count()
     body = {**FEEDBACK, "suggested": ["transformers", "no-such-tag"]}
-    problem(client.post("/v1/feedback", json=body), 422, "suggested[1]")
+    assert problem(client.post("/v1/feedback", json=body), 422, "suggested[1]")
     assert store.count() == before
 
 
@@ -81,15 +81,16 @@ def test_unknown_tags_are_422_naming_each_field(client, problem):
 
 
 def test_feedback_field_errors(client, problem):
-    problem(client.post("/v1/feedback", json={**FEEDBACK, "title": ""}), 422, "title")
-    problem(client.post("/v1/feedback", json={**FEEDBACK, "accepted": "nlp"}), 422, "accepted")
-    problem(client.post("/v1/feedback", json={**FEEDBACK, "added": [""]}), 422, "added[0]")
+    assert problem(client.post("/v1/feedback", json={**FEEDBACK, "title": ""}), 422, "title")
+    r = client.post("/v1/feedback", json={**FEEDBACK, "accepted": "nlp"})
+    assert problem(r, 422, "accepted")
+    assert problem(client.post("/v1/feedback", json={**FEEDBACK, "added": [""]}), 422, "added[0]")
 
 
 def test_control_characters_in_tags_and_ids_are_422(client, problem):
     for field, value in (("added", ["nlp\u0000"]), ("project_id", "p\u0000")):
         r = client.post("/v1/feedback", json={**FEEDBACK, field: value})
-        problem(r, 422, "added[0]" if field == "added" else field)
+        assert problem(r, 422, "added[0]" if field == "added" else field)
 
 
 def test_project_id_and_lists_are_optional(client):

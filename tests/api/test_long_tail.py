@@ -95,7 +95,8 @@ def test_the_flag_turns_the_long_tail_off(tail_client):
 
 @pytest.mark.parametrize("value", [1, "yes", None, []])
 def test_the_flag_is_a_strict_boolean(tail_client, problem, value):
-    problem(tail_client.post("/v1/suggest", json={**SNN, "long_tail": value}), 422, "long_tail")
+    r = tail_client.post("/v1/suggest", json={**SNN, "long_tail": value})
+    assert problem(r, 422, "long_tail")
 
 
 def test_min_score_applies_to_the_long_tail(tail_client):

@@ -71,7 +71,7 @@ def test_batch_items_are_logged(app_client):
 def test_bad_prediction_id_is_a_422_problem(app_client, problem):
     _, client, _ = app_client
     r = client.post("/v1/feedback", json={**BODY, "prediction_id": "not hex!"})
-    problem(r, 422, "prediction_id")
+    assert problem(r, 422, "prediction_id")
 
 
 def test_monitoring_state_page_and_metrics(app_client):

@@ -24,11 +24,11 @@ def test_readyz_is_503_until_a_model_is_loaded(tmp_path, problem):
     app = create_app(tiny_settings(tmp_path), model_ref=str(tmp_path / "no-model-yet"))
     with TestClient(app) as c:
         assert c.get("/healthz").status_code == 200
-        problem(c.get("/readyz"), 503)
+        assert problem(c.get("/readyz"), 503)
         r = c.post("/v1/suggest", json={"title": "x"})
-        problem(r, 503)
+        assert problem(r, 503)
         assert r.headers["retry-after"] == "5"  # loading: clients may retry soon
-        problem(c.post("/v1/admin/reload", headers=AUTH), 503)
+        assert problem(c.post("/v1/admin/reload", headers=AUTH), 503)
 
 
 def test_a_model_directory_can_be_served(registry_home, tmp_path):
@@ -41,14 +41,14 @@ def test_a_model_directory_can_be_served(registry_home, tmp_path):
 
 
 def test_unknown_route_and_method_are_problems(client, problem):
-    problem(client.get("/v2/nothing"), 404)
-    problem(client.get("/v1/suggest"), 405)
-    problem(client.delete("/v1/tags"), 405)
+    assert problem(client.get("/v2/nothing"), 404)
+    assert problem(client.get("/v1/suggest"), 405)
+    assert problem(client.delete("/v1/tags"), 405)
     # the route decides first: no body check where no route would read the body
     text = {"content-type": "text/plain"}
-    problem(client.post("/v1/tags", content=b"x", headers=text), 405)
-    problem(client.post("/v2/nothing", content=b"{" + b" " * 2_000_000 + b"}"), 404)
-    problem(client.post("/v1/suggest", content=b"x", headers=text), 415)  # routed: checked
+    assert problem(client.post("/v1/tags", content=b"x", headers=text), 405)
+    assert problem(client.post("/v2/nothing", content=b"{" + b" " * 2_000_000 + b"}"), 404)
+    assert problem(client.post("/v1/suggest", content=b"x", headers=text), 415)  # routed: checked
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/v1/tags", "/", "/search"])
@@ -87,8 +87,8 @@ def test_each_app_has_its_own_metrics_registry(client, settings):
 
 
 def test_admin_reload_needs_the_token(client, problem):
-    problem(client.post("/v1/admin/reload"), 401)
-    problem(client.post("/v1/admin/reload", headers={"authorization": "Bearer nope"}), 401)
+    assert problem(client.post("/v1/admin/reload"), 401)
+    assert problem(client.post("/v1/admin/reload", headers={"authorization": "Bearer nope"}), 401)
     r = client.post("/v1/admin/reload", headers=AUTH)
     assert r.json() == {"previous": "1", "current": "1", "swapped": False}
     r = client.post("/v1/admin/reload?force=true", headers=AUTH)
@@ -105,7 +105,7 @@ def test_admin_is_forbidden_without_a_configured_token(settings, tmp_path, probl
         )
     )
     with TestClient(app) as c:
-        problem(c.post("/v1/admin/reload", headers=AUTH), 403)
+        assert problem(c.post("/v1/admin/reload", headers=AUTH), 403)
 
 
 def test_ui_is_served_at_the_root(client):

@@ -121,8 +121,8 @@ def test_related_and_unknown_project(api, problem):
     body = related.json()
     assert body["project_id"] == 101 and 1 <= len(body["related"]) <= 3
     assert 101 not in [h["id"] for h in body["related"]]
-    problem(api.get("/v1/projects/424242"), 404)
-    problem(api.get("/v1/projects/424242/related"), 404)
+    assert problem(api.get("/v1/projects/424242"), 404)
+    assert problem(api.get("/v1/projects/424242/related"), 404)
 
 
 def test_dates_filter_inclusively(api):
@@ -150,27 +150,27 @@ def test_dates_filter_inclusively(api):
     ],
 )
 def test_bad_queries_are_422_problems_naming_the_parameter(api, problem, params, field):
-    problem(api.get("/v1/search", params=params), 422, field)
+    assert problem(api.get("/v1/search", params=params), 422, field)
 
 
 def test_bad_project_bodies_are_problems(api, problem):
-    problem(add(api, -1, "t"), 422, "id")
-    problem(add(api, 1, "   "), 422, "title")
-    problem(api.post("/v1/projects", json={"title": "no id"}), 422, "id")
+    assert problem(add(api, -1, "t"), 422, "id")
+    assert problem(add(api, 1, "   "), 422, "title")
+    assert problem(api.post("/v1/projects", json={"title": "no id"}), 422, "id")
     for not_an_int in (True, False, "5", 2.5):  # a boolean must not replace project 1 or 0
-        problem(api.post("/v1/projects", json={"id": not_an_int, "title": "t"}), 422, "id")
-    problem(add(api, 9107, "a\u0000b"), 422, "title")
+        assert problem(api.post("/v1/projects", json={"id": not_an_int, "title": "t"}), 422, "id")
+    assert problem(add(api, 9107, "a\u0000b"), 422, "title")
     body = {"id": 9108, "title": "t", "created_on": 253402300799}  # not Unix time: ISO only
-    problem(api.post("/v1/projects", json=body), 422, "created_on")
+    assert problem(api.post("/v1/projects", json=body), 422, "created_on")
 
 
 @pytest.mark.parametrize("value", ["2020", "20200401", "1700000000"])
 def test_search_dates_must_be_iso_8601(api, problem, value):
-    problem(api.get("/v1/search", params={"from": value}), 422, "from")
-    problem(api.get("/v1/search", params={"to": value}), 422, "to")
+    assert problem(api.get("/v1/search", params={"from": value}), 422, "from")
+    assert problem(api.get("/v1/search", params={"to": value}), 422, "to")
     ok = api.get("/v1/search", params={"from": "2020-03-01", "to": "2020-06-01T12:00:00Z"})
     assert ok.status_code == 200
-    problem(
+    assert problem(
         api.post("/v1/projects", content=b"{", headers={"content-type": "application/json"}), 400
     )
 
@@ -186,7 +186,7 @@ def test_search_is_503_before_the_index_is_open(settings, registry_home, tmp_pat
     s = settings.model_copy(update={"home": tmp_path, "search": SearchConfig(catalogue=TINY)})
     app = create_app(s, model_ref=str(registry_home / "exported"))
     client = TestClient(app)  # lifespan not run: no index yet
-    problem(client.get("/v1/search"), 503)
+    assert problem(client.get("/v1/search"), 503)
 
 
 def test_stats_on_a_small_fixture(settings, registry_home, tmp_path):
@@ -273,7 +273,7 @@ def test_impact_is_404_until_computed(settings, registry_home, tmp_path, problem
     from tagwise.impact_run import save_impact
 
     with started(settings, registry_home, tmp_path) as client:
-        problem(client.get("/v1/impact"), 404)
+        assert problem(client.get("/v1/impact"), 404)
         payload = {
             "computed_at": "2026-12-01T10:00:00+00:00",
             "model": {"name": "dir", "version": "exported"},
@@ -301,7 +301,7 @@ def test_prefix_search_as_you_type(api, problem):
     typed = api.get("/v1/search", params={"q": "learnin", "prefix": "true"}).json()
     full = api.get("/v1/search", params={"q": "learning"}).json()
     assert whole["total"] == 0 and typed["total"] >= full["total"] > 0
-    problem(api.get("/v1/search", params={"q": "x", "prefix": "maybe"}), 422, "prefix")
+    assert problem(api.get("/v1/search", params={"q": "x", "prefix": "maybe"}), 422, "prefix")
 
 
 def test_a_project_is_read_as_a_data_file_row_would_be(api):

@@ -68,7 +68,7 @@ def test_description_is_optional(client):
     ],
 )
 def test_invalid_fields_are_422_problems_naming_the_field(client, problem, body, field):
-    problem(client.post("/v1/suggest", json=body), 422, field)
+    assert problem(client.post("/v1/suggest", json=body), 422, field)
 
 
 def test_text_errors_say_what_is_wrong_not_the_regex(client):
@@ -93,7 +93,7 @@ def test_tabs_newlines_and_unicode_are_fine_in_text(client):
 
 
 def test_body_that_is_not_an_object_is_422(client, problem):
-    problem(client.post("/v1/suggest", json=["title"]), 422)
+    assert problem(client.post("/v1/suggest", json=["title"]), 422)
 
 
 def test_invalid_json_is_400(client, problem):
@@ -122,7 +122,7 @@ def test_undecodable_bodies_are_the_invalid_json_problem(client, problem, raw):
 def test_non_json_body_is_415(client, problem, content_type):
     headers = {"content-type": content_type} if content_type else {}
     r = client.post("/v1/suggest", content=json.dumps(BERT).encode(), headers=headers)
-    problem(r, 415, "content-type")
+    assert problem(r, 415, "content-type")
 
 
 def test_json_with_charset_is_accepted(client):
@@ -137,7 +137,7 @@ def test_json_with_charset_is_accepted(client):
 def test_body_over_the_limit_is_413(client, problem):
     big = json.dumps({"title": "x", "description": "y" * 1_100_000}).encode()
     r = client.post("/v1/suggest", content=big, headers={"content-type": "application/json"})
-    problem(r, 413, "body")
+    assert problem(r, 413, "body")
 
 
 def test_chunked_body_over_the_limit_is_413(client, problem):
@@ -148,7 +148,7 @@ def test_chunked_body_over_the_limit_is_413(client, problem):
         yield b'"}'
 
     r = client.post("/v1/suggest", content=chunks(), headers={"content-type": "application/json"})
-    problem(r, 413, "body")
+    assert problem(r, 413, "body")
 
 
 def test_batch_answers_each_item_in_order(client):
@@ -174,6 +174,6 @@ def test_batch_over_the_limit_is_413_with_a_clear_message(client, problem):
 
 
 def test_empty_batch_and_bad_item_are_422(client, problem):
-    problem(client.post("/v1/suggest/batch", json={"items": []}), 422, "items")
+    assert problem(client.post("/v1/suggest/batch", json={"items": []}), 422, "items")
     r = client.post("/v1/suggest/batch", json={"items": [{"title": "ok"}, {"title": ""}]})
-    problem(r, 422, "items[1].title")
+    assert problem(r, 422, "items[1].title")

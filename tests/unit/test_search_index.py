@@ -237,7 +237,12 @@ def test_unknown_tag_is_named(index):
 
 @pytest.mark.parametrize("q", ['"', "NEAR(a b)", "title:foo", "a OR", "OR", "*", "()", "- ^"])
 def test_fts_syntax_in_text_is_harmless(index, q):
-    index.search(SearchQuery(q=q))
+    """Operators are read as the plain words they contain (or as no word at all)."""
+    from tagwise.search.querytext import words_of
+
+    words = " ".join(w for w in words_of(q) if w != "or")
+    expected = index.search(SearchQuery(q=words)).total if words else 0
+    assert index.search(SearchQuery(q=q)).total == expected
 
 
 def test_related_projects_share_tags_and_words(index):
