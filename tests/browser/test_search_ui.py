@@ -218,3 +218,15 @@ def test_all_or_any_shows_only_with_two_tags(page: Page, search_server) -> None:
     expect(mode).to_be_hidden()
     page.goto(search_server.url + "/search?tags=computer-vision&tags=natural-language-processing")
     expect(mode).to_be_visible()
+
+
+def test_back_returns_to_the_previous_search(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search")
+    expect(page.locator(HITS).first).to_be_visible()
+    for q in ("gan", "bert"):
+        page.locator("#q").fill(q)
+        page.locator("#q").press("Enter")
+        expect(page).to_have_url(re.compile(rf"q={q}(&|$)"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=gan(&|$)"))
+    expect(page.locator("#q")).to_have_value("gan")

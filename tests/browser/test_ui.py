@@ -529,3 +529,13 @@ def test_a_field_error_is_shown_once_in_words(page: Page, live_server) -> None:
     expect(status).to_contain_text("Please correct the highlighted field")
     expect(status).not_to_contain_text("must not be blank")  # not the same message twice
     expect(status).not_to_contain_text("pattern")
+
+
+def test_autocomplete_matches_inside_a_word_only_from_four_letters(page: Page, live_server) -> None:
+    open_page(page, live_server.url)
+    options = page.locator("#add-tag-listbox [role='option']")
+    page.locator("#add-tag").fill("agi")
+    expect(page.locator("#add-tag-listbox")).to_be_visible()
+    expect(options.filter(has_text="medical-imaging")).to_have_count(0)
+    page.locator("#add-tag").fill("imaging")  # a word of the tag: found
+    expect(options.filter(has_text="medical-imaging").first).to_be_visible()

@@ -524,7 +524,8 @@
     if (name === query) return 0;
     if (name.indexOf(query) === 0) return 1;
     if (name.split("-").some(function (part) { return part.indexOf(query) === 0; })) return 2;
-    if (name.indexOf(query) !== -1) return 3;
+    // inside a word only from 4 letters: "agi" must not offer medical-imaging
+    if (query.length >= 4 && name.indexOf(query) !== -1) return 3;
     return -1;
   }
 

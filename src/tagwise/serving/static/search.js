@@ -64,9 +64,14 @@
     return p;
   }
 
-  function syncUrl(p) {
+  /** The URL follows the query: typing replaces the history entry, a deliberate step
+   * (Enter, a facet, a page) adds one, so Back returns to the previous results. */
+  function syncUrl(p, push) {
     var qs = p.toString();
-    history.replaceState(null, "", qs ? "?" + qs : location.pathname);
+    var url = qs ? "?" + qs : location.pathname;
+    if (url === location.search || (!qs && !location.search)) return;
+    if (push) history.pushState(null, "", url);
+    else history.replaceState(null, "", url);
   }
 
   function fromUrl() {
@@ -90,12 +95,12 @@
   /** Query the API. The last word counts as a prefix ("learnin" finds "learning") while
    * typing and on Enter alike, so a search never loses results when it is sent, and a
    * shared link shows what its author saw. */
-  function run() {
+  function run(push) {
     var seq = ++state.seq;
     var p = params();
     p.set("limit", String(PAGE));
     p.set("prefix", "true");
-    syncUrl(params());
+    syncUrl(params(), push);
     el.hits.setAttribute("aria-busy", "true");
     fetch("v1/search?" + p.toString(), { headers: { Accept: "application/json" } })
       .then(function (r) {
@@ -144,7 +149,7 @@
     if (i >= 0) state.tags.splice(i, 1); else state.tags.push(tag);
     state.offset = 0;
     renderSelected();
-    run();
+    run(true);
   }
 
   function renderSelected() {
@@ -297,12 +302,13 @@
     el.next.disabled = state.offset + PAGE >= body.total;
   }
 
-  el.form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(state.timer); state.offset = 0; run(); });
+  el.form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(state.timer); state.offset = 0; run(true); });
   el.q.addEventListener("input", schedule);
   [el.mode, el.from, el.to].forEach(function (x) { x.addEventListener("change", function () { state.offset = 0; run(); }); });
   el.clear.addEventListener("click", function () { state.tags = []; renderSelected(); state.offset = 0; run(); });
-  el.prev.addEventListener("click", function () { state.offset = Math.max(0, state.offset - PAGE); run(); $("results-heading").focus(); });
-  el.next.addEventListener("click", function () { state.offset += PAGE; run(); $("results-heading").focus(); });
+  el.prev.addEventListener("click", function () { state.offset = Math.max(0, state.offset - PAGE); run(true); $("results-heading").focus(); });
+  el.next.addEventListener("click", function () { state.offset += PAGE; run(true); $("results-heading").focus(); });
+  window.addEventListener("popstate", function () { fromUrl(); renderSelected(); run(); });   // Back / Forward
 
   fromUrl();
   renderSelected();
