@@ -46,8 +46,43 @@ class TuneResult:
     config_path: Path | None
 
 
-def ensemble_space(trial) -> dict[str, Any]:
-    """The search space of the champion ensemble (TF-IDF member kept at its defaults)."""
+def ensemble_space(trial, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The search space of the champion ensemble (TF-IDF member kept at its defaults).
+
+    With ``base`` (an ensemble model config, e.g. ``configs/champion.yaml``'s) only the
+    tuned numbers change: its encoder settings (int8, ``max_seq_length``), combiner,
+    calibration, folds and member parameters are kept, so the config written is the
+    base model with better numbers, not a different (float, slower) model.
+    """
+    space = _default_ensemble_space(trial)
+    if not base or base.get("backend") != "ensemble":
+        return space
+    return _onto_base(space, base)
+
+
+def _onto_base(space: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """The tuned ensemble's numbers written onto a copy of ``base``."""
+    import copy
+
+    out = copy.deepcopy(base)
+    params = out.setdefault("params", {})
+    tuned = {m["backend"]: m for m in space["params"]["members"]}
+    members = []
+    for member in params.get("members", []):
+        if member["backend"] == "vocab-match" and "vocab-match" not in tuned:
+            continue  # the trial left it out
+        if member["backend"] in tuned:
+            member = {**member, "params": {**member.get("params", {}),
+                                           **tuned[member["backend"]]["params"]}}  # fmt: skip
+        members.append(member)
+    if "vocab-match" in tuned and not any(m["backend"] == "vocab-match" for m in members):
+        members.append(tuned["vocab-match"])
+    params["members"] = members
+    params["C"] = space["params"]["C"]
+    return out
+
+
+def _default_ensemble_space(trial) -> dict[str, Any]:
     emb_c = trial.suggest_float("embedding_C", 1.0, 64.0, log=True)
     k = trial.suggest_int("knn_k", 5, 40)
     temperature = trial.suggest_float("knn_temperature", 0.03, 0.3, log=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -125,3 +127,26 @@ def test_local_and_ray_studies_share_one_set_up(tiny_prepared, taxonomy, tmp_pat
     split = iterative_split(tiny_prepared.Y, seed=42)
     run_study(settings, tiny_prepared, split, taxonomy, n_trials=1, n_splits=2, space=tiny_space)
     assert calls == [1]
+
+
+def test_the_space_keeps_the_configured_ensemble_and_tunes_its_numbers():
+    import optuna
+    import yaml
+
+    from tagwise.tune import ensemble_space
+
+    champion = Path(__file__).parents[2] / "configs" / "champion.yaml"
+    base = yaml.safe_load(champion.read_text())["model"]
+    params = {"embedding_C": 4.0, "knn_k": 7, "knn_temperature": 0.05, "stack_C": 2.0}
+    tuned = ensemble_space(optuna.trial.FixedTrial({**params, "use_vocab_match": False}), base)
+    p = tuned["params"]
+    assert (p["combiner"], p["cv_folds"], p["C"]) == ("stack", base["params"]["cv_folds"], 2.0)
+    emb, knn = (next(m for m in p["members"] if m["backend"] == b) for b in ("embedding", "knn"))
+    assert emb["params"]["quantization"] == "int8" and emb["params"]["max_seq_length"] == 128
+    assert emb["params"]["C"] == 4.0
+    assert (knn["params"]["k"], knn["params"]["temperature"]) == (7, 0.05)
+    assert [m["backend"] for m in p["members"]] == ["tfidf-linear", "embedding", "knn"]
+    with_vocab = ensemble_space(optuna.trial.FixedTrial({**params, "use_vocab_match": True}), base)
+    assert with_vocab["params"]["members"][-1]["backend"] == "vocab-match"
+    default = ensemble_space(optuna.trial.FixedTrial({**params, "use_vocab_match": True}))
+    assert "combiner" not in default["params"]  # no base: the default space, as before

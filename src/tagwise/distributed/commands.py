@@ -7,6 +7,7 @@ Ray backend is asked for.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 from pathlib import Path
@@ -131,7 +132,9 @@ def tune(
     common = {
         "n_trials": trials,
         "n_splits": n_splits,
-        "space": ensemble_space,
+        # tuned on top of the configured model when it is an ensemble (its int8 encoder,
+        # sequence length and stacker kept); else the default ensemble space
+        "space": functools.partial(ensemble_space, base=settings.model.model_dump()),
         "tracker": tracker,
         "out": out,
         "progress": lambda line: console.print(line, highlight=False),
