@@ -56,7 +56,7 @@ def open_existing_index(settings: Settings) -> CatalogueIndex:
             f"no search index at {path}: build it with `tagwise search rebuild` "
             "(or start `tagwise serve`, which builds it on first start)"
         )
-    return CatalogueIndex.open(path, None)
+    return CatalogueIndex.open(path, None, fallback=vocabulary(settings))
 
 
 def build_catalogue(index: CatalogueIndex, settings: Settings, bundle=None, source=None) -> int:

@@ -56,6 +56,9 @@ def test_an_accepted_tag_never_shown_is_stored_as_added_and_counted_as_missed(cl
     assert row["added"] == ["graph-neural-networks"]
     stats = client.get("/v1/stats").json()
     assert "graph-neural-networks" in {m["tag"] for m in stats["missed_tags"]}
+    silent = {"title": "Graph transformers", "accepted": ["transformers"]}  # no `suggested`
+    row = client.app.state.store.get(client.post("/v1/feedback", json=silent).json()["id"])
+    assert row["accepted"] == ["transformers"] and row["added"] == []
 
 
 def test_unknown_suggested_tag_is_422_and_stores_nothing(client, problem):

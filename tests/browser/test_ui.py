@@ -539,3 +539,25 @@ def test_autocomplete_matches_inside_a_word_only_from_four_letters(page: Page, l
     expect(options.filter(has_text="medical-imaging")).to_have_count(0)
     page.locator("#add-tag").fill("imaging")  # a word of the tag: found
     expect(options.filter(has_text="medical-imaging").first).to_be_visible()
+
+
+def test_a_failed_tag_list_is_loaded_again(page: Page, live_server) -> None:
+    failures = {"n": 0}
+
+    def fail_once(route) -> None:
+        if failures["n"] == 0:
+            failures["n"] += 1
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/v1/tags", fail_once)
+    page.goto(live_server.url + "/")
+    expect(page.locator("#add-tag")).to_have_attribute("placeholder", re.compile("retrying"))
+    page.locator("#title").fill("A project")
+    add = page.locator("#add-tag")
+    expect(add).not_to_have_attribute("placeholder", re.compile("retrying"), timeout=10_000)
+    add.fill("nlp")
+    page.keyboard.press("Enter")
+    expect(page.locator("#added .chip[data-tag='natural-language-processing']")).to_be_visible()
+    assert failures["n"] == 1

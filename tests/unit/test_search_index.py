@@ -111,8 +111,10 @@ def test_excluded_words_and_tags_drop_projects(taxonomy):
     assert _ids(idx.search(SearchQuery(q="image -gan"))) == {2, 3}
     assert _ids(idx.search(SearchQuery(q="image -nlp"))) == {1, 2}  # by the tag, not a word
     only = idx.search(SearchQuery(q="-nlp -gan"))  # nothing wanted: browse what is left
-    assert _ids(only) == {2} and only.total == 1
+    assert _ids(only) == {2, 4} and only.total == 2
+    # project 4 is NLP only by a model suggestion: that does not exclude it
     assert _ids(idx.search(SearchQuery(q="-captioning", tags=["nlp"]))) == {4}
+    assert 4 in _ids(idx.search(SearchQuery(q="-nlp")))
     idx.close()
 
 
@@ -308,7 +310,7 @@ def test_prefix_finds_words_still_being_typed_and_highlights_them():
         idx.close()
 
 
-def test_the_stem_fallback_is_tried_only_when_no_word_begins_with_the_prefix():
+def test_a_typed_prefix_finds_its_stems_but_not_shorter_words():
     from tagwise.taxonomy import Taxonomy
 
     idx = CatalogueIndex.open(":memory:", Taxonomy.from_records([]))
@@ -317,13 +319,17 @@ def test_the_stem_fallback_is_tried_only_when_no_word_begins_with_the_prefix():
             _project(1, "Computer vision"),
             _project(2, "Compare optimisers"),
             _project(3, "Detecting cars"),
+            _project(4, "Image classification"),
+            _project(5, "A classifier"),
+            _project(6, "Learning to rank"),
+            _project(7, "learnin typo"),
         ]
     )
     try:
-        # "comput" begins "comput" (computer's stem): "comp" would also find "compare"
-        assert _ids(idx.search(SearchQuery(q="comput", prefix=True))) == {1}
-        # no stored word begins "detectin" ("detecting" is stored as "detect")
+        assert _ids(idx.search(SearchQuery(q="comput", prefix=True))) == {1}  # not "compare"
         assert _ids(idx.search(SearchQuery(q="detectin", prefix=True))) == {3}
+        assert _ids(idx.search(SearchQuery(q="classifi", prefix=True))) == {4, 5}
+        assert _ids(idx.search(SearchQuery(q="learnin", prefix=True))) == {6, 7}  # typo or not
     finally:
         idx.close()
 
@@ -338,3 +344,21 @@ def test_text_with_no_searchable_word_finds_nothing(index):
     assert (
         index.search(SearchQuery(q="ＢＥＲＴ")).total == index.search(SearchQuery(q="bert")).total
     )
+
+
+def test_a_reader_never_re_derives_the_postings(tmp_path, tiny_projects, taxonomy):
+    path = tmp_path / "search.db"
+    with CatalogueIndex.open(path, taxonomy) as idx:
+        idx.upsert(indexed_projects(tiny_projects))
+        want = _ids(idx.search(SearchQuery(tags=["nlp"], limit=100)))
+        idx._conn.execute("DELETE FROM meta WHERE key = 'taxonomy_records'")  # an older index
+    with CatalogueIndex.open(path, None) as reader:  # no stored vocabulary, no fallback
+        n_postings = reader._conn.execute("SELECT count(*) FROM project_tags").fetchone()[0]
+        assert n_postings > 0
+    with CatalogueIndex.open(path, None, fallback=taxonomy) as reader:
+        assert _ids(reader.search(SearchQuery(tags=["nlp"], limit=100))) == want
+    with CatalogueIndex.open(path, taxonomy) as writer:  # a writer stores it again
+        stored = writer._conn.execute("SELECT value FROM meta WHERE key = 'taxonomy_records'")
+        assert stored.fetchone() is not None
+    with CatalogueIndex.open(path, None) as reader:
+        assert _ids(reader.search(SearchQuery(tags=["nlp"], limit=100))) == want

@@ -20,7 +20,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -139,11 +138,13 @@ class CatalogueIndex:
         weights: RankingWeights | None = None,
         embedder: Embedder | None = None,
         vectors: VectorIndex | None = None,
+        fallback: Taxonomy | None = None,
     ) -> CatalogueIndex:
         """Open (creating if needed) the index file at ``path``; ``":memory:"`` for tests.
 
-        ``taxonomy=None`` keeps the vocabulary the index was last built with (stored in
-        it): a reader such as ``tagwise search query`` must not re-derive the postings
+        ``taxonomy=None`` opens it as a reader: with the vocabulary the index was last
+        built with (stored in it; ``fallback`` for an index older than that), and the
+        postings are never re-derived — ``tagwise search query`` must not rewrite them
         with whatever vocabulary file its working directory happens to hold.
         With an ``embedder``, a :class:`NumpyVectorIndex` next to the file is used unless
         ``vectors`` is given; projects without a vector are embedded now.
@@ -167,9 +168,11 @@ class CatalogueIndex:
         conn.executescript(DDL)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, score REAL)")
-        if taxonomy is None:
+        reader = taxonomy is None
+        if reader:
             row = conn.execute("SELECT value FROM meta WHERE key = 'taxonomy_records'").fetchone()
-            taxonomy = Taxonomy.from_records(json.loads(row[0]) if row else [])
+            taxonomy = Taxonomy.from_records(json.loads(row[0])) if row else fallback
+            taxonomy = taxonomy or Taxonomy.from_records([])
         if embedder is not None and vectors is None:
             vectors = NumpyVectorIndex.load(file) if file else NumpyVectorIndex()
         index = cls(
@@ -180,7 +183,8 @@ class CatalogueIndex:
             embedder=embedder,
             vectors=vectors,
         )
-        index._sync_taxonomy()
+        if not reader:  # a reader never re-derives postings: the writer's vocabulary rules
+            index._sync_taxonomy()
         index._sync_vectors()
         return index
 
@@ -397,8 +401,6 @@ class CatalogueIndex:
         t0 = time.perf_counter()
         tags = self.canonical_tags(query.tags)
         parsed = parse_text(query.q, self.taxonomy, prefix=query.prefix)
-        if parsed.clauses and parsed.clauses[-1].prefix:
-            parsed = self._with_stem_fallback(parsed)
         w = self.weights
         with self._lock:
             cache = self._tag_cache()
@@ -544,24 +546,23 @@ class CatalogueIndex:
         score[rows] += w.text * text_score[rows]
         return rows
 
-    def _with_stem_fallback(self, parsed: ParsedText) -> ParsedText:
-        """Let the typed prefix fall back to its stem only when no indexed word begins so."""
-        last = parsed.clauses[-1]
-        word = last.alternatives[0][0]
-        with self._lock:
-            hit = self._conn.execute(
-                "SELECT 1 FROM projects_vocab WHERE term >= ? AND term < ? LIMIT 1",
-                (word, word + "\U0010ffff"),
-            ).fetchone()
-        if hit:
-            return parsed
-        return replace(parsed, clauses=(*parsed.clauses[:-1], replace(last, stem_fallback=True)))
-
     def _excluded_rows(self, parsed: ParsedText, cache: TagCache) -> np.ndarray:
-        """Rows an excluded term hits: by its words, or by carrying the tag it names."""
+        """Rows an excluded term hits: by its words, or by an *author* tag it names.
+
+        Only the authors' tags (and the tags under them) exclude: a model suggestion,
+        however weak, only adds a little score in a positive search, so it must not
+        remove a project outright here.
+        """
         rows = self._fts_rows(parsed.fts_excluded(), cache)
-        if parsed.excluded_tags:
-            tagged, _ = cache.any_of(list(parsed.excluded_tags))
+        tags = list(parsed.excluded_tags)
+        if tags:
+            marks = ", ".join("?" * len(tags))
+            ids = self._conn.execute(
+                f"SELECT DISTINCT project_id FROM project_tags "
+                f"WHERE source = 'author' AND tag IN ({marks})",
+                tags,
+            ).fetchall()
+            tagged = cache.rows_for_ids(np.array([i for (i,) in ids], dtype=np.int64))
             rows = np.union1d(rows, tagged)
         return rows
 

@@ -29,6 +29,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 32
 MAX_TAG_WORDS = 5
 MIN_PREFIX = 3  # shorter prefixes expand to too many words to be worth a query
+MIN_STEM = 4  # a shortened form of the typed word, matched whole ("net" for "netw": no)
 
 
 @dataclass(frozen=True)
@@ -37,30 +38,27 @@ class Clause:
 
     alternatives: tuple[tuple[str, ...], ...]
     tags: frozenset[str] = frozenset()
-    prefix: bool = False  # its one word matches as a prefix (FTS5 ``"word" *``)
-    stem_fallback: bool = False  # no indexed word begins so: try it shorter (see prefix_fts)
+    prefix: bool = False  # its one word matches as a prefix (see prefix_fts)
 
     def fts(self) -> str:
         """This clause in FTS5 syntax; every phrase quoted."""
         if self.prefix:
-            word = self.alternatives[0][0]
-            return prefix_fts(word) if self.stem_fallback else f'"{word}" *'
+            return prefix_fts(self.alternatives[0][0])
         parts = [f'"{" ".join(words)}"' for words in self.alternatives]
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
 def prefix_fts(word: str) -> str:
-    """``word`` as a prefix, also two letters shorter: the index stores Porter stems.
+    """``word`` as a prefix, or one or two letters shorter as a whole (stemmed) word.
 
-    "learning" is indexed as ``learn``, so the typed "learnin" is a prefix of no stored
-    word; "learn" is. Two letters cover a half-typed -ing/-ed/-ion. Used only when no
-    indexed word begins with ``word`` (:attr:`Clause.stem_fallback`): "comput" must not
-    also find "compare" through "comp".
+    The index stores Porter stems: "learning" is ``learn``, "classification" is
+    ``classif``, so the typed "learnin" or "classifi" is a prefix of no stored word.
+    The shorter forms are matched as whole words, not prefixes: "comput" must not find
+    "compare" through "comp*", and a stray "learnin" typo in one project must not hide
+    every "learning" project.
     """
-    shorter = word[:-2]
-    if len(shorter) < MIN_PREFIX:
-        return f'"{word}" *'
-    return f'("{word}" * OR "{shorter}" *)'
+    forms = [f'"{word}" *'] + [f'"{word[:-cut]}"' for cut in (1, 2) if len(word) - cut >= MIN_STEM]
+    return forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")"
 
 
 @dataclass(frozen=True)
@@ -156,18 +154,24 @@ def _raw_clauses(text: str) -> tuple[list[list[tuple[str, ...]]], list[tuple[str
         if bare == "OR":
             join_next = bool(clauses)
             continue
-        negated = bool(minus) or (bare is not None and bare.startswith("-"))
-        words = words_of(phrase if phrase is not None else bare)
+        raw = phrase if phrase is not None else bare
+        folded = unicodedata.normalize("NFKC", raw)  # a full-width "－gan" excludes too
+        negated = bool(minus) or (bare is not None and folded.startswith("-"))
+        words = words_of(folded)
         if not words:
             continue
+        forms = [words]
+        as_written = tuple(w.lower() for w in _WORD.findall(raw) if w != "_")
+        if len(as_written) == len(words) and as_written != words:
+            forms.append(as_written)  # the index keeps text as written: "ＢＥＲＴ" titles too
         if negated:
-            excluded.append(words)
+            excluded.extend(forms)
             join_next = False
             continue
         if join_next:
-            clauses[-1].append(words)
+            clauses[-1].extend(forms)
         else:
-            clauses.append([words])
+            clauses.append(forms)
         join_next = False
     return clauses[:MAX_TERMS], excluded[:MAX_TERMS]
 
@@ -181,7 +185,8 @@ def parse_text(text: str, taxonomy: Taxonomy, *, prefix: bool = False) -> Parsed
     if last.tags or len(last.alternatives) != 1 or len(last.alternatives[0]) != 1:
         return parsed
     word = last.alternatives[0][0]
-    tail = _TERM.findall(text)[-1][2].lower()  # the last bare term: "learnin", "-ga"
+    _, phrase, bare = _TERM.findall(text)[-1]  # the last term: "learnin", "-ga", '"learnin'
+    tail = unicodedata.normalize("NFKC", bare or phrase).lower()
     if len(word) < MIN_PREFIX or tail.startswith("-") or not tail.endswith(word):
         return parsed
     prefixed = Clause(last.alternatives, prefix=True)

@@ -33,9 +33,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS projects_fts USING fts5(
     tokenize='porter unicode61 remove_diacritics 2'
 );
 
--- the indexed (stemmed) words: does any begin with what is being typed?
-CREATE VIRTUAL TABLE IF NOT EXISTS projects_vocab USING fts5vocab(projects_fts, 'row');
-
 CREATE TRIGGER IF NOT EXISTS projects_ai AFTER INSERT ON projects BEGIN
     INSERT INTO projects_fts (rowid, title, description)
     VALUES (new.id, new.title, new.description);

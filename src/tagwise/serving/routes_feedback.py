@@ -28,8 +28,8 @@ def build_router(models: RequestModels) -> APIRouter:
         responses={**CLIENT_ERRORS, **NOT_READY},
         summary="Record what the author accepted, removed and added",
         description="`suggested`, `accepted` and `added` must be vocabulary tags or aliases "
-        "(else 422); they are stored canonical, a tag both accepted and added once, and an "
-        "accepted tag missing from `suggested` as added. "
+        "(else 422); they are stored canonical, a tag both accepted and added once, and "
+        "(when `suggested` is sent) an accepted tag missing from it as added. "
         "The 201 is sent only after the record is committed durably.",
     )
     def post_feedback(
@@ -50,11 +50,12 @@ def build_router(models: RequestModels) -> APIRouter:
             fallback=bundle.labels.labels,
         )
         shown = set(tags["suggested"])
-        # An "accepted" tag that was never shown is one the author chose: it is stored as
-        # added, so /v1/stats counts it as missed (not silently dropped) and the final
-        # tags (accepted + added) are the same.
-        accepted = tuple(t for t in tags["accepted"] if t in shown)
-        chosen = [t for t in tags["accepted"] if t not in shown] + list(tags["added"])
+        # An "accepted" tag the client says was never shown is one the author chose: it
+        # is stored as added, so /v1/stats counts it as missed (not silently dropped) and
+        # the final tags (accepted + added) are the same. A client that does not say
+        # what it showed (no `suggested`) is taken at its word.
+        accepted = tuple(t for t in tags["accepted"] if not shown or t in shown)
+        chosen = [t for t in tags["accepted"] if t not in accepted] + list(tags["added"])
         record = FeedbackRecord(
             title=body.title,
             description=body.description,

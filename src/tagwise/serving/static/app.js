@@ -61,6 +61,8 @@
     predictionId: null,     // prediction_id of the suggestions on screen
     lastSaved: null,        // {key, id} of the last saved feedback (no duplicate submits)
     vocabTries: 0,          // failed loads of the tag list (retried with a growing delay)
+    vocabTimer: null,       // the one scheduled retry
+    vocabLoading: false,    // a load in flight (no second one)
     readyTimer: null,       // re-checks readyz while the server is unreachable
   };
 
@@ -491,7 +493,11 @@
 
   var PLACEHOLDER = el.addTag.placeholder;
 
+  /** Load the tag list once; on failure one retry is scheduled (never several loops). */
   async function loadVocabulary() {
+    if (state.vocabLoading) return;
+    if (state.vocabTimer) { clearTimeout(state.vocabTimer); state.vocabTimer = null; }
+    state.vocabLoading = true;
     try {
       var body = await api("v1/tags", { headers: { accept: "application/json" } });
       var vocab = body.vocabulary || body.labels || [];
@@ -514,9 +520,14 @@
     } catch (err) {
       el.addTag.placeholder = "Tag list unavailable — retrying";
       state.vocabTries += 1;
-      setTimeout(loadVocabulary, Math.min(30000, 2000 * state.vocabTries));   // until it loads
-      if (err.problem) showProblem(err.problem, "tags");
-      else showNetworkError("tags", err);
+      state.vocabTimer = setTimeout(loadVocabulary, Math.min(30000, 2000 * state.vocabTries));
+      // a message about the tag list must not replace what the author is reading
+      if (!el.status.dataset.kind || el.status.dataset.source === "tags") {
+        if (err.problem) showProblem(err.problem, "tags");
+        else showNetworkError("tags", err);
+      }
+    } finally {
+      state.vocabLoading = false;
     }
   }
 
