@@ -195,3 +195,4 @@ def test_shown_long_tail_is_logged_and_its_uptake_reaches_the_monitor(
         assert sum(u["kept"] for u in per_window if u["kind"] == kind) == whole["kept"]
     html = res.report.read_text()
     assert "Suggestions the authors kept" in html and "zero-shot" in html
+    assert 'aria-current="page">Monitoring' in html  # the web UI's header

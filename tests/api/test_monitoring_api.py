@@ -79,6 +79,7 @@ def test_monitoring_state_page_and_metrics(app_client):
     assert client.get("/v1/monitoring").json()["windows"] == []
     page = client.get("/monitoring")
     assert page.status_code == 200 and "tagwise monitor" in page.text
+    assert 'class="topbar"' in page.text and 'aria-current="page">Monitoring' in page.text
     state = {
         "windows": [
             {

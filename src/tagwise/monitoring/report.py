@@ -98,13 +98,22 @@ def _performance_plot(reports: list[WindowReport], events: list[dict]) -> str | 
     return figure_data_uri(fig)
 
 
+PAGE_HEADER = """<header class="topbar"><div class="brand">
+<span class="logo" aria-hidden="true">#</span>
+<div><span class="brand-name">tagwise</span><span class="brand-sub">Monitoring</span></div></div>
+<nav class="top-nav page-nav" aria-label="Pages"><a href="./">Suggest</a>
+<a href="search">Search</a><a href="impact">Impact</a>
+<a href="monitoring" aria-current="page">Monitoring</a></nav></header>"""
+"""The web UI's header, so the served report reads as one of its pages (the empty page too)."""
+
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ d.title }}</title><link rel="icon" href="data:,">
-<style>{{ css }} .wide { overflow-x: auto; max-width: 100%; }</style></head><body>
-<nav class="small" aria-label="Pages"><a href="./">Suggest</a> · <a href="search">Search</a> ·
-<a href="impact">Impact</a> · <span aria-current="page">Monitoring</span></nav>
+<link rel="stylesheet" href="static/style.css"><link rel="stylesheet" href="static/search.css">
+<style>{{ css }} .wide { overflow-x: auto; max-width: 100%; }
+body { display: block; } .topbar { margin: -2rem -1rem 1rem; }</style></head><body>
+{{ header }}
 <h1>{{ d.title }}</h1>
 <p>Reference: {{ d.reference.n }} held-out projects of the training period
 (F1 of suggestions {{ "%.3f"|format(d.reference.performance.get("f1", 0)) }}).
@@ -137,10 +146,11 @@ title="{{ t.detail }}">{{ "%.3g"|format(t.p_value if t.p_value is not none else 
 when it is among the author's final tags. Long-tail tags (zero-/few-shot, shown as LOW) are
 expected to be kept less often than head tags; kept far less, their similarity floor is too
 low.</p>
-<table><tr><th class="l">tags</th><th>predictions</th><th>shown</th><th>kept</th><th>kept share
-</th></tr>{% for u in d.uptake %}<tr><td class="l">{{ u.kind }}</td><td>{{ u.predictions }}</td>
-<td>{{ u.shown }}</td><td>{{ u.kept }}</td><td>{{ "%.3f"|format(u.rate) }}</td></tr>{% endfor %}
-</table>{% if uptake_rows|length > 1 %}<p class="small">Per window (kept / shown): a kind
+<div class="wide"><table><tr><th class="l">tags</th><th>predictions</th><th>shown</th>
+<th>kept</th><th>kept share</th></tr>{% for u in d.uptake %}<tr><td class="l">{{ u.kind }}</td>
+<td>{{ u.predictions }}</td><td>{{ u.shown }}</td><td>{{ u.kept }}</td>
+<td>{{ "%.3f"|format(u.rate) }}</td></tr>{% endfor %}</table></div>
+{% if uptake_rows|length > 1 %}<p class="small">Per window (kept / shown): a kind
 whose share falls window after window is losing the authors' trust.</p>
 <div class="wide"><table><tr><th class="l">window</th>
 {% for k in uptake_kinds %}<th>{{ k }}</th>{% endfor %}</tr>
@@ -149,14 +159,16 @@ whose share falls window after window is losing the authors' trust.</p>
 {% endfor %}</tr>{% endfor %}</table></div>{% endif %}
 {% else %}<p>No feedback answers a logged prediction yet.</p>{% endif %}
 <h2>Tags whose frequency changed most</h2>
-<table><tr><th class="l">tag</th><th>reference share</th><th>recent share</th><th>change</th></tr>
+<div class="wide"><table><tr><th class="l">tag</th><th>reference share</th>
+<th>recent share</th><th>change</th></tr>
 {% for s in shifts %}<tr><td class="l">{{ s.tag }}</td><td>{{ "%.3f"|format(s.reference_share) }}
 </td><td>{{ "%.3f"|format(s.recent_share) }}</td><td>{{ "%+.3f"|format(s.change) }}</td></tr>
-{% endfor %}</table>
+{% endfor %}</table></div>
 <h2>Data quality</h2>
-{% if d.quarantine %}<table><tr><th class="l">batch</th><th class="l">reason</th><th>rows</th></tr>
+{% if d.quarantine %}<div class="wide"><table><tr><th class="l">batch</th>
+<th class="l">reason</th><th>rows</th></tr>
 {% for q in d.quarantine %}<tr><td class="l">{{ q.batch }}</td><td class="l">{{ q.reason }}</td>
-<td>{{ q.count }}</td></tr>{% endfor %}</table>
+<td>{{ q.count }}</td></tr>{% endfor %}</table></div>
 {% else %}<p class="pass">No quarantined rows.</p>{% endif %}
 </body></html>
 """
@@ -179,11 +191,13 @@ def uptake_table(
 def render_monitoring(data: MonitoringData) -> str:
     """The report as an HTML string."""
     import jinja2
+    import markupsafe
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     recent = data.windows[-4:]
     kinds, rows = uptake_table(data.uptake_windows, [r.label for r in data.reports])
     return env.from_string(_TEMPLATE).render(
+        header=markupsafe.Markup(PAGE_HEADER),
         uptake_kinds=kinds,
         uptake_rows=rows,
         d=data,

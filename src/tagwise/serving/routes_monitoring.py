@@ -16,16 +16,17 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from tagwise.config import Settings
 from tagwise.serving.deps import SettingsDep
 
-_EMPTY = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+
+def _empty_page() -> str:
+    """The page before ``tagwise monitor`` has written a report (the shared header)."""
+    from tagwise.monitoring.report import PAGE_HEADER
+
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>tagwise monitoring</title><link rel="icon" href="data:,">
 <link rel="stylesheet" href="static/style.css"><link rel="stylesheet" href="static/search.css">
 </head><body>
-<header class="topbar"><div class="brand"><span class="logo" aria-hidden="true">#</span>
-<div><span class="brand-name">tagwise</span><span class="brand-sub">Monitoring</span></div></div>
-<nav class="top-nav page-nav" aria-label="Pages"><a href="./">Suggest</a>
-<a href="search">Search</a><a href="impact">Impact</a>
-<a href="monitoring" aria-current="page">Monitoring</a></nav></header>
+{PAGE_HEADER}
 <main class="layout"><section class="card"><h1 class="card-title">Monitoring</h1>
 <p>No monitoring report yet. Run <code>tagwise monitor</code> (it reads the prediction log
 and the feedback, runs the drift tests and writes the report this page shows).</p>
@@ -98,7 +99,7 @@ def build_router() -> APIRouter:
         try:
             return HTMLResponse(report_path(settings).read_text())
         except OSError:
-            return HTMLResponse(_EMPTY)
+            return HTMLResponse(_empty_page())
 
     @router.get(
         "/v1/monitoring",

@@ -112,6 +112,11 @@
     return (Math.round(score * 100) / 100).toFixed(2);
   }
 
+  /** The title as the server sees it: zero-width characters do not make a title. */
+  function visibleTitle() {
+    return el.title.value.replace(/[\u200B-\u200F\u2060\uFEFF]/g, "").trim() ? el.title.value.trim() : "";
+  }
+
   function normalise(text) {
     return text.trim().toLowerCase().replace(/[\s_]+/g, "-");
   }
@@ -190,6 +195,7 @@
   function serverDown(label) {
     el.readyDot.dataset.state = "down";
     el.modelVersion.textContent = label;
+    el.tookMs.textContent = "";   // the last timing belongs to a server that answered
     if (!state.readyTimer) state.readyTimer = setTimeout(checkReady, 5000);
   }
 
@@ -233,7 +239,7 @@
 
   async function suggestNow() {
     state.timer = null;
-    var title = el.title.value.trim();
+    var title = visibleTitle();
     var description = el.description.value;
     if (state.controller) state.controller.abort();
     var seq = ++state.seq;
@@ -355,7 +361,7 @@
     });
 
     el.empty.hidden = list.length > 0;
-    el.empty.textContent = !el.title.value.trim()
+    el.empty.textContent = !visibleTitle()
       ? "Suggestions appear once you type a title."
       : state.shown.length
         ? "You removed every suggestion — restore them, or add tags yourself."
@@ -521,10 +527,11 @@
       el.addTag.placeholder = "Tag list unavailable — retrying";
       state.vocabTries += 1;
       state.vocabTimer = setTimeout(loadVocabulary, Math.min(30000, 2000 * state.vocabTries));
-      // a message about the tag list must not replace what the author is reading
+      // a message about the tag list must not replace what the author is reading, and
+      // says nothing about the server as a whole (readyz and the suggestions do)
       if (!el.status.dataset.kind || el.status.dataset.source === "tags") {
         if (err.problem) showProblem(err.problem, "tags");
-        else showNetworkError("tags", err);
+        else showProblem({ title: "The tag list did not load", detail: "retrying…" }, "tags");
       }
     } finally {
       state.vocabLoading = false;
@@ -668,7 +675,7 @@
   async function submit(ev) {
     if (ev) ev.preventDefault();
     if (state.submitting) return;
-    var title = el.title.value.trim();
+    var title = visibleTitle();
     clearFieldErrors();
     if (!title) {
       el.title.setAttribute("aria-invalid", "true");
@@ -787,7 +794,9 @@
         if (body && body.model) showModel(body.model);
         else if (el.modelVersion.textContent === "connecting…") el.modelVersion.textContent = "model ready";
         if (el.status.dataset.network === "true") setStatus("", "", []);
-        if (!state.vocab.length) loadVocabulary();
+        if (!state.vocab.length && !state.vocabTimer) loadVocabulary();
+        // back after an outage: chips still answering an earlier text are refreshed
+        if (el.suggestions.dataset.stale === "true" && visibleTitle()) scheduleSuggest();
       } else {
         serverDown("no model loaded");
       }
@@ -849,5 +858,5 @@
   renderAdded();
   checkReady();
   loadVocabulary();
-  if (el.title.value.trim()) scheduleSuggest();   // e.g. restored form values after reload
+  if (visibleTitle()) scheduleSuggest();   // e.g. restored form values after reload
 })();
