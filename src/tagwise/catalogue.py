@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from tagwise.config import Settings
+from tagwise.errors import TagwiseError
 from tagwise.search import CatalogueIndex, indexed_projects
 from tagwise.taxonomy import Taxonomy
 
@@ -56,7 +57,13 @@ def open_existing_index(settings: Settings) -> CatalogueIndex:
             f"no search index at {path}: build it with `tagwise search rebuild` "
             "(or start `tagwise serve`, which builds it on first start)"
         )
-    return CatalogueIndex.open(path, None, fallback=vocabulary(settings))
+    fallback = None  # only for an index older than its stored vocabulary
+    if settings.search.tags.is_file():
+        try:
+            fallback = Taxonomy.from_file(settings.search.tags)
+        except TagwiseError:
+            fallback = None
+    return CatalogueIndex.open(path, None, fallback=fallback)
 
 
 def build_catalogue(index: CatalogueIndex, settings: Settings, bundle=None, source=None) -> int:

@@ -334,6 +334,27 @@ def test_a_typed_prefix_finds_its_stems_but_not_shorter_words():
         idx.close()
 
 
+def test_words_a_prefix_may_be_heading_for_find_but_never_outrank():
+    from tagwise.taxonomy import Taxonomy
+
+    idx = CatalogueIndex.open(":memory:", Taxonomy.from_records([]))
+    idx.upsert(
+        [
+            _project(1, "Shadow mode"),  # "mode": a whole word one letter shorter than "model"
+            _project(2, "A model garden"),
+            _project(3, "Image generation"),  # stored stem "gener"
+            _project(4, "Hyperparameter optimization"),  # stored stem "optim"
+        ]
+    )
+    try:
+        typed = idx.search(SearchQuery(q="model", prefix=True))
+        assert [h.id for h in typed.hits] == [2, 1]  # the typed word's own match first
+        assert _ids(idx.search(SearchQuery(q="generati", prefix=True))) == {3}
+        assert _ids(idx.search(SearchQuery(q="optimiza", prefix=True))) == {4}
+    finally:
+        idx.close()
+
+
 def test_text_with_no_searchable_word_finds_nothing(index):
     assert index.search(SearchQuery(q="")).total > 0  # no text: browse
     for q in ("!!!", "OR", "\U0001f600"):

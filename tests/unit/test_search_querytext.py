@@ -66,9 +66,11 @@ def test_prefix_applies_to_the_word_still_being_typed(taxonomy):
     )
     # the index keeps Porter stems ("learning" → learn): one or two letters shorter, as
     # whole words (not prefixes: "comp*" would find "compare")
-    assert parse_text("learnin", taxonomy, prefix=True).fts_any() == (
-        '("learnin" * OR "learni" OR "learn")'
-    )
+    typed = parse_text("learnin", taxonomy, prefix=True)
+    assert typed.fts_any() == '("learnin" * OR "learni" OR "learn")'
+    assert typed.fts_all(scoring=True) == '"learnin" *'  # what ranks: the typed prefix
+    completed = parse_text("generati", taxonomy, prefix=True).fts_all()
+    assert completed == '("generati" * OR "generat" OR "genera" OR "generation")'
     assert parse_text('"learnin', taxonomy, prefix=True).clauses[-1].prefix  # unclosed quote
     assert parse_text("learnin ", taxonomy, prefix=True).fts_all() == '"learnin"'  # typed out
     assert parse_text("le", taxonomy, prefix=True).fts_all() == '"le"'  # too short

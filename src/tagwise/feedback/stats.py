@@ -6,7 +6,8 @@ Do projects end up with more tags than the model alone would give them?
 
 A record's ``suggested`` are the tags shown, ``accepted`` the shown tags the author
 kept, ``added`` the tags the author typed. A kept tag counts only if it was shown, so
-a client that sends inconsistent lists cannot push the rate above 1.
+a client that sends inconsistent lists cannot push the rate above 1; an accepted tag
+that was not shown counts as the author's own choice (final, and missed by the model).
 """
 
 from __future__ import annotations
@@ -78,15 +79,19 @@ def feedback_stats(
     for r in records:
         shown = list(dict.fromkeys(r.get("suggested") or ()))
         shown_set = set(shown)
-        kept = [t for t in dict.fromkeys(r.get("accepted") or ()) if t in shown_set]
-        added = list(dict.fromkeys(r.get("added") or ()))
+        accepted = list(dict.fromkeys(r.get("accepted") or ()))
+        kept = [t for t in accepted if t in shown_set]
+        # what the author chose that was not shown: typed in, or "accepted" by a client
+        # that did not say what it showed
+        chosen = list(dict.fromkeys([t for t in accepted if t not in shown_set]
+                                    + list(r.get("added") or ())))  # fmt: skip
         n += 1
         shown_total += len(shown)
         kept_total += len(kept)
-        final_total += len(set(kept) | set(added))
+        final_total += len(set(kept) | set(chosen))
         shown_by_tag.update(shown)
         kept_by_tag.update(kept)
-        missed.update(t for t in added if t not in shown_set)
+        missed.update(t for t in chosen if t not in shown_set)
         created = r["created"]
         if isinstance(created, str):
             created = datetime.fromisoformat(created)

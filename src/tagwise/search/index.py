@@ -509,6 +509,26 @@ class CatalogueIndex:
             raw = idf * (w.title_boost * in_title + in_desc)
         return raw / (raw + w.bm25_half)
 
+    def _ranked_bm25(
+        self, found: str, ranking: str | None, rows: np.ndarray, n_found: int, cache: TagCache
+    ) -> np.ndarray:
+        """BM25 for ``rows`` (matches of ``found``), ranked by ``ranking`` where it matches.
+
+        While typing, ``found`` also holds the whole words a prefix may be heading for
+        ("mode" for "model"): they may find a project, never outrank one the typed
+        prefix itself matches — such rows score half their ``found`` BM25.
+        """
+        if ranking is None or ranking == found or len(rows) == 0:
+            return self._bm25(found, rows, n_found, cache)
+        ranked = self._fts_rows(ranking, cache)
+        strong = np.isin(rows, ranked)
+        out = np.zeros(len(rows))
+        if strong.any():
+            out[strong] = self._bm25(ranking, rows[strong], len(ranked), cache)
+        if not strong.all():
+            out[~strong] = 0.5 * self._bm25(found, rows[~strong], n_found, cache)
+        return out
+
     def _text_part(
         self, parsed, cache: TagCache, score: np.ndarray, restrict: np.ndarray | None
     ) -> np.ndarray:
@@ -523,7 +543,9 @@ class CatalogueIndex:
         if restrict is not None:
             all_rows = np.intersect1d(all_rows, restrict, assume_unique=True)
         text_score = np.zeros(len(score))
-        text_score[all_rows] = self._bm25(parsed.fts_all(), all_rows, n_all, cache)
+        text_score[all_rows] = self._ranked_bm25(
+            parsed.fts_all(), parsed.fts_all(scoring=True), all_rows, n_all, cache
+        )
         rows = all_rows
         tag_clauses = parsed.tag_clauses
         if tag_clauses:
@@ -540,7 +562,8 @@ class CatalogueIndex:
                 i_rows, i_ev = i_rows[keep], i_ev[keep]
             if plain:
                 only = np.setdiff1d(i_rows, all_rows, assume_unique=True)
-                text_score[only] = self._bm25(plain, only, n_plain, cache)
+                ranking = parsed.fts_plain(scoring=True)
+                text_score[only] = self._ranked_bm25(plain, ranking, only, n_plain, cache)
             score[i_rows] += w.inferred * i_ev / len(tag_clauses)
             rows = np.union1d(all_rows, i_rows)
         score[rows] += w.text * text_score[rows]
@@ -557,13 +580,14 @@ class CatalogueIndex:
         tags = list(parsed.excluded_tags)
         if tags:
             marks = ", ".join("?" * len(tags))
-            ids = self._conn.execute(
-                f"SELECT DISTINCT project_id FROM project_tags "
+            joined = self._conn.execute(  # one string, not N tuples (as _fts_rows)
+                f"SELECT group_concat(project_id) FROM project_tags "
                 f"WHERE source = 'author' AND tag IN ({marks})",
                 tags,
-            ).fetchall()
-            tagged = cache.rows_for_ids(np.array([i for (i,) in ids], dtype=np.int64))
-            rows = np.union1d(rows, tagged)
+            ).fetchone()[0]
+            if joined:
+                ids = np.unique(np.array(joined.split(","), dtype=np.int64))
+                rows = np.union1d(rows, cache.rows_for_ids(ids))
         return rows
 
     def _in_dates(self, cache: TagCache, rows: np.ndarray, query: SearchQuery) -> np.ndarray:

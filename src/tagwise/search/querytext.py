@@ -40,24 +40,35 @@ class Clause:
     tags: frozenset[str] = frozenset()
     prefix: bool = False  # its one word matches as a prefix (see prefix_fts)
 
-    def fts(self) -> str:
-        """This clause in FTS5 syntax; every phrase quoted."""
+    def fts(self, *, scoring: bool = False) -> str:
+        """This clause in FTS5 syntax; every phrase quoted (``scoring``: see prefix_fts)."""
         if self.prefix:
-            return prefix_fts(self.alternatives[0][0])
+            return prefix_fts(self.alternatives[0][0], scoring=scoring)
         parts = [f'"{" ".join(words)}"' for words in self.alternatives]
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
-def prefix_fts(word: str) -> str:
-    """``word`` as a prefix, or one or two letters shorter as a whole (stemmed) word.
+# A half-typed word whose Porter stem is much shorter than what is typed: completed with
+# the ending it is heading for, as a whole word the index stems ("generati" + "on").
+_COMPLETIONS = (("i", "on"), ("a", "tion"), ("t", "ion"))
+
+
+def prefix_fts(word: str, *, scoring: bool = False) -> str:
+    """``word`` as a prefix, plus whole (stemmed) words it may be typing towards.
 
     The index stores Porter stems: "learning" is ``learn``, "classification" is
-    ``classif``, so the typed "learnin" or "classifi" is a prefix of no stored word.
-    The shorter forms are matched as whole words, not prefixes: "comput" must not find
-    "compare" through "comp*", and a stray "learnin" typo in one project must not hide
-    every "learning" project.
+    ``classif``, "generation" is ``gener``, so the typed "learnin", "classificati" or
+    "generati" is a prefix of no stored word. Also matched, as whole words: the word one
+    or two letters shorter (4 letters or more: "comput" must not find "compare" through
+    "comp*") and the word completed with a common ending ("generati" → "generation").
+    These widen what is *found*; ``scoring=True`` gives the prefix alone, which ranks
+    (a whole "mode" must not outrank "model" for the typed "model").
     """
-    forms = [f'"{word}" *'] + [f'"{word[:-cut]}"' for cut in (1, 2) if len(word) - cut >= MIN_STEM]
+    forms = [f'"{word}" *']
+    if not scoring:
+        forms += [f'"{word[:-cut]}"' for cut in (1, 2) if len(word) - cut >= MIN_STEM]
+        forms += [f'"{word}{end}"' for tail, end in _COMPLETIONS
+                  if word.endswith(tail) and len(word) >= MIN_STEM]  # fmt: skip
     return forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")"
 
 
@@ -83,13 +94,13 @@ class ParsedText:
         """Every recognised tag, sorted."""
         return tuple(sorted({t for c in self.clauses for t in c.tags}))
 
-    def fts_all(self) -> str | None:
-        """Every clause must match by text."""
-        return _and(self.clauses)
+    def fts_all(self, *, scoring: bool = False) -> str | None:
+        """Every clause must match by text (``scoring``: the expression that ranks)."""
+        return _and(self.clauses, scoring)
 
-    def fts_plain(self) -> str | None:
+    def fts_plain(self, *, scoring: bool = False) -> str | None:
         """Only the plain clauses (the tag clauses are satisfied by tags)."""
-        return _and(self.plain_clauses)
+        return _and(self.plain_clauses, scoring)
 
     def fts_excluded(self) -> str | None:
         """Projects matching any excluded word or phrase by text."""
@@ -111,8 +122,8 @@ class ParsedText:
         return " OR ".join(sorted(words)) or None
 
 
-def _and(clauses: tuple[Clause, ...]) -> str | None:
-    return " AND ".join(c.fts() for c in clauses) or None
+def _and(clauses: tuple[Clause, ...], scoring: bool = False) -> str | None:
+    return " AND ".join(c.fts(scoring=scoring) for c in clauses) or None
 
 
 def words_of(text: str) -> tuple[str, ...]:

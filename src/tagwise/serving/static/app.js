@@ -505,7 +505,11 @@
     if (state.vocabTimer) { clearTimeout(state.vocabTimer); state.vocabTimer = null; }
     state.vocabLoading = true;
     try {
-      var body = await api("v1/tags", { headers: { accept: "application/json" } });
+      // a hung request must not block every later retry (vocabLoading stays set)
+      var controller = new AbortController();
+      var timeout = setTimeout(function () { controller.abort(); }, 10000);
+      var body = await api("v1/tags", { headers: { accept: "application/json" }, signal: controller.signal })
+        .finally(function () { clearTimeout(timeout); });
       var vocab = body.vocabulary || body.labels || [];
       state.vocab = vocab.map(function (v) {
         return { tag: v.tag, aliases: v.aliases || [], parents: v.parents || [],
@@ -529,9 +533,10 @@
       state.vocabTimer = setTimeout(loadVocabulary, Math.min(30000, 2000 * state.vocabTries));
       // a message about the tag list must not replace what the author is reading, and
       // says nothing about the server as a whole (readyz and the suggestions do)
+      // (status only: the field errors, e.g. "Please enter a title.", stay)
       if (!el.status.dataset.kind || el.status.dataset.source === "tags") {
-        if (err.problem) showProblem(err.problem, "tags");
-        else showProblem({ title: "The tag list did not load", detail: "retrying…" }, "tags");
+        var why = err.problem ? (err.problem.detail || err.problem.title) : "the server did not answer";
+        setStatus("error", "tags", [text("p", "The tag list did not load (" + why + "); retrying…", "status-detail")]);
       }
     } finally {
       state.vocabLoading = false;
@@ -794,7 +799,7 @@
         if (body && body.model) showModel(body.model);
         else if (el.modelVersion.textContent === "connecting…") el.modelVersion.textContent = "model ready";
         if (el.status.dataset.network === "true") setStatus("", "", []);
-        if (!state.vocab.length && !state.vocabTimer) loadVocabulary();
+        if (!state.vocab.length) loadVocabulary();   // cancels a pending retry, loads now
         // back after an outage: chips still answering an earlier text are refreshed
         if (el.suggestions.dataset.stale === "true" && visibleTitle()) scheduleSuggest();
       } else {
