@@ -44,6 +44,8 @@ def test_unknown_route_and_method_are_problems(client, problem):
     assert problem(client.get("/v2/nothing"), 404)
     assert problem(client.get("/v1/suggest"), 405)
     assert problem(client.delete("/v1/tags"), 405)
+    allow = client.delete("/v1/tags").headers.get("allow", "")
+    assert {m.strip() for m in allow.split(",")} >= {"GET", "HEAD"}  # HEAD works there too
     # the route decides first: no body check where no route would read the body
     text = {"content-type": "text/plain"}
     assert problem(client.post("/v1/tags", content=b"x", headers=text), 405)

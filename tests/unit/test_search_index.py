@@ -130,6 +130,17 @@ def test_date_range_is_inclusive(index):
     assert _ids(result) == {150, 154, 158}
     browse = index.search(SearchQuery(date_from=datetime(2020, 6, 13), limit=100))
     assert _ids(browse) == {156, 157, 158, 159}
+    # 158 was created at 09:56:02 (stored to the second): half a second later excludes it
+    late = SearchQuery(
+        tags=["reinforcement-learning"],
+        date_from=datetime(2020, 6, 16, 9, 56, 2, 500_000),
+        limit=100,
+    )
+    assert 158 not in _ids(index.search(late))
+    at = SearchQuery(
+        tags=["reinforcement-learning"], date_from=datetime(2020, 6, 16, 9, 56, 2), limit=100
+    )
+    assert 158 in _ids(index.search(at))
 
 
 def test_facets_count_the_whole_result_set(index):

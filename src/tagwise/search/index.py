@@ -596,7 +596,8 @@ class CatalogueIndex:
         created = cache.created[rows]
         keep = np.ones(len(rows), dtype=bool)
         if query.date_from is not None:
-            keep &= created >= _seconds(query.date_from)
+            # dates are stored to the second: a sub-second start rounds up, not down
+            keep &= created >= _seconds(query.date_from) + (query.date_from.microsecond > 0)
         if query.date_to is not None:
             keep &= created <= _seconds(query.date_to)
         return rows[keep]

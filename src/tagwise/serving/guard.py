@@ -129,8 +129,11 @@ class HeadAsGet:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["method"] != "HEAD":
+            await self.app(scope, receive, _allow_head(send))
             return
 
         async def without_body(message: Message) -> None:
@@ -139,3 +142,19 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+def _allow_head(send: Send) -> Send:
+    """A 405's ``Allow`` names HEAD wherever it names GET (HEAD works there)."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 405:
+            headers = list(message.get("headers", []))
+            for i, (key, value) in enumerate(headers):
+                methods = [m.strip() for m in value.decode("latin-1").split(",")]
+                if key.lower() == b"allow" and "GET" in methods and "HEAD" not in methods:
+                    headers[i] = (key, ", ".join([*methods, "HEAD"]).encode("latin-1"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
