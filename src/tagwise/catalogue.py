@@ -7,6 +7,7 @@ files or loads a model; this module decides which file and which bundle.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -57,13 +58,31 @@ def open_existing_index(settings: Settings) -> CatalogueIndex:
             f"no search index at {path}: build it with `tagwise search rebuild` "
             "(or start `tagwise serve`, which builds it on first start)"
         )
-    fallback = None  # only for an index older than its stored vocabulary
-    if settings.search.tags.is_file():
-        try:
-            fallback = Taxonomy.from_file(settings.search.tags)
-        except TagwiseError:
-            fallback = None
+    fallback = None if _stores_vocabulary(path) else _readable_vocabulary(settings)
     return CatalogueIndex.open(path, None, fallback=fallback)
+
+
+def _stores_vocabulary(path: Path) -> bool:
+    """Whether the index file keeps the vocabulary it was built with (read-only peek)."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT 1 FROM meta WHERE key = 'taxonomy_records'").fetchone()
+    except sqlite3.Error:
+        return False
+    return row is not None
+
+
+def _readable_vocabulary(settings: Settings) -> Taxonomy | None:
+    """``search.tags`` for an index older than stored vocabularies; None if unreadable."""
+    if not settings.search.tags.is_file():
+        return None
+    try:
+        return Taxonomy.from_file(settings.search.tags)
+    except (TagwiseError, ValueError, TypeError, OSError) as exc:
+        log.warning("vocabulary %s unreadable (%s): tags match by name", settings.search.tags, exc)
+        return None
 
 
 def build_catalogue(index: CatalogueIndex, settings: Settings, bundle=None, source=None) -> int:

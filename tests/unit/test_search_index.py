@@ -394,3 +394,17 @@ def test_a_reader_never_re_derives_the_postings(tmp_path, tiny_projects, taxonom
         assert stored.fetchone() is not None
     with CatalogueIndex.open(path, None) as reader:
         assert _ids(reader.search(SearchQuery(tags=["nlp"], limit=100))) == want
+
+
+def test_a_query_never_depends_on_a_readable_vocabulary_file(tmp_path, tiny_projects, taxonomy):
+    from tagwise.catalogue import open_existing_index
+    from tagwise.config import load_settings
+
+    bad = tmp_path / "tags.json"
+    bad.write_bytes(b"\xff\xfe not utf-8")
+    settings = load_settings(home=tmp_path, search={"tags": bad})
+    with CatalogueIndex.open(tmp_path / "search.db", taxonomy) as idx:
+        idx.upsert(indexed_projects(tiny_projects))
+        want = _ids(idx.search(SearchQuery(tags=["nlp"], limit=100)))
+    with open_existing_index(settings) as reader:  # the index's own vocabulary: file unread
+        assert _ids(reader.search(SearchQuery(tags=["nlp"], limit=100))) == want

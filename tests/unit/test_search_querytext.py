@@ -102,3 +102,8 @@ def test_query_words_are_folded_like_model_text_and_kept_as_written(taxonomy):
     assert parse_text("ＢＥＲＴ", taxonomy).fts_all() == '("bert" OR "ｂｅｒｔ")'
     assert parse_text("nai\u0308ve bayes", taxonomy).fts_all() == '"naïve" AND "bayes"'
     assert parse_text("bert －ｇａｎ", taxonomy).fts_excluded() == '"gan" OR "ｇａｎ"'
+
+
+def test_an_underscore_never_makes_a_shortened_form_long_enough(taxonomy):
+    # the index splits "net_w" into "net" and "w": "net" is too short to stand for "netw"
+    assert parse_text("net_w", taxonomy, prefix=True).fts_all() == '"net_w" *'

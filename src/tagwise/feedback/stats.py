@@ -48,7 +48,7 @@ class FeedbackStats:
     per_tag: tuple[tuple[str, int, int], ...] = ()
     """(tag, times suggested, times kept), most suggested first."""
     missed: tuple[tuple[str, int], ...] = ()
-    """(tag, times added without being suggested), most frequent first."""
+    """(tag, times the author chose it without it being shown), most frequent first."""
     avg_suggested: float | None = None
     avg_final: float | None = None
 

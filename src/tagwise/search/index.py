@@ -515,8 +515,9 @@ class CatalogueIndex:
         """BM25 for ``rows`` (matches of ``found``), ranked by ``ranking`` where it matches.
 
         While typing, ``found`` also holds the whole words a prefix may be heading for
-        ("mode" for "model"): they may find a project, never outrank one the typed
-        prefix itself matches — such rows score half their ``found`` BM25.
+        ("mode" for "model"): they may find a project, and rank it lower — such rows
+        score half their ``found`` BM25 (a lower tier only when the rest of the query
+        matches alike: other words can still lift them).
         """
         if ranking is None or ranking == found or len(rows) == 0:
             return self._bm25(found, rows, n_found, cache)

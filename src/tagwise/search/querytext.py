@@ -61,12 +61,15 @@ def prefix_fts(word: str, *, scoring: bool = False) -> str:
     "generati" is a prefix of no stored word. Also matched, as whole words: the word one
     or two letters shorter (4 letters or more: "comput" must not find "compare" through
     "comp*") and the word completed with a common ending ("generati" → "generation").
-    These widen what is *found*; ``scoring=True`` gives the prefix alone, which ranks
-    (a whole "mode" must not outrank "model" for the typed "model").
+    These widen what is *found*; ``scoring=True`` gives the prefix alone, which ranks:
+    rows found only through them score half (a whole "mode" ranks below "model" for the
+    typed "model", other words of the query being equal).
     """
     forms = [f'"{word}" *']
     if not scoring:
-        forms += [f'"{word[:-cut]}"' for cut in (1, 2) if len(word) - cut >= MIN_STEM]
+        # "_" separates words for the index: "net_w" shortened is "net", too short
+        shorter = {word[:-cut].rstrip("_") for cut in (1, 2)}
+        forms += [f'"{w}"' for w in sorted(shorter, key=len, reverse=True) if len(w) >= MIN_STEM]
         forms += [f'"{word}{end}"' for tail, end in _COMPLETIONS
                   if word.endswith(tail) and len(word) >= MIN_STEM]  # fmt: skip
     return forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")"

@@ -159,7 +159,7 @@ class PeriodAcceptance(BaseModel):
 
 
 class MissedTag(BaseModel):
-    """A tag authors added that the model had not suggested."""
+    """A tag authors chose (added, or accepted unshown) that the model had not suggested."""
 
     tag: str
     count: int = Field(ge=1)
