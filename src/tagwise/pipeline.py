@@ -7,6 +7,7 @@ the core never prints.
 
 from __future__ import annotations
 
+import json
 import platform
 import shutil
 import time
@@ -23,7 +24,7 @@ from tagwise.bundle import ModelBundle
 from tagwise.config import Settings
 from tagwise.data import LoadResult, load_dataset, summarize
 from tagwise.data.summary import summary_to_dict
-from tagwise.errors import ConfigError
+from tagwise.errors import ConfigError, TagwiseError
 from tagwise.evaluate import (
     bootstrap_ci,
     default_slices,
@@ -624,6 +625,18 @@ def champion_metrics(tracker) -> dict[str, float] | None:
     return tracker.version(version).metrics if version is not None else None
 
 
+def version_mode(tracker, version) -> str | None:
+    """A registered version's label mode: its tag, else its bundle's manifest (older
+    versions were registered without the tag; promotion is rare, the download cached)."""
+    if version.tags.get("mode"):
+        return version.tags["mode"]
+    try:
+        manifest = json.loads((tracker.download(version.version) / "manifest.json").read_text())
+    except (OSError, ValueError, TagwiseError):
+        return None
+    return manifest.get("mode")
+
+
 def promote(settings: Settings, version: int, *, tracker=None, force: bool = False) -> GateDecision:
     """Pass ``version`` through the promotion gate; on success it becomes champion.
 
@@ -643,8 +656,8 @@ def promote(settings: Settings, version: int, *, tracker=None, force: bool = Fal
         f1_tolerance=settings.gate.f1_tolerance,
         p99_latency_ms=settings.gate.p99_latency_ms,
         behavioural_tolerance=settings.gate.behavioural_tolerance,
-        challenger_mode=candidate.tags.get("mode"),
-        champion_mode=champion.tags.get("mode") if champion is not None else None,
+        challenger_mode=version_mode(tracker, candidate),
+        champion_mode=version_mode(tracker, champion) if champion is not None else None,
     )
     if force and not decision.promote:
         decision = replace(

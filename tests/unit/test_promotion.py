@@ -77,3 +77,22 @@ def test_a_challenger_of_another_label_mode_is_refused():
     assert same.promote
     older = gate(metrics, champion, challenger_mode="multi", champion_mode=None, **kwargs)
     assert older.promote  # a champion registered before modes were recorded: compared as before
+
+
+def test_a_version_registered_before_mode_tags_is_read_from_its_manifest(tmp_path):
+    import json
+
+    from tagwise.pipeline import version_mode
+    from tagwise.tracking import ModelVersion
+
+    (tmp_path / "manifest.json").write_text(json.dumps({"mode": "multi"}))
+
+    class Registry:
+        def download(self, version: int):
+            assert version == 1
+            return tmp_path
+
+    old = ModelVersion(version=1, run_id="r", aliases=("champion",), created=0, metrics={}, tags={})
+    assert version_mode(Registry(), old) == "multi"
+    tagged = ModelVersion(2, "r", (), 0, {}, {"mode": "single"})
+    assert version_mode(Registry(), tagged) == "single"  # the tag, no download
