@@ -7,7 +7,6 @@ files or loads a model; this module decides which file and which bundle.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from pathlib import Path
 
@@ -58,20 +57,8 @@ def open_existing_index(settings: Settings) -> CatalogueIndex:
             f"no search index at {path}: build it with `tagwise search rebuild` "
             "(or start `tagwise serve`, which builds it on first start)"
         )
-    fallback = None if _stores_vocabulary(path) else _readable_vocabulary(settings)
-    return CatalogueIndex.open(path, None, fallback=fallback)
-
-
-def _stores_vocabulary(path: Path) -> bool:
-    """Whether the index file keeps the vocabulary it was built with (read-only peek)."""
-    import sqlite3
-
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            row = conn.execute("SELECT 1 FROM meta WHERE key = 'taxonomy_records'").fetchone()
-    except sqlite3.Error:
-        return False
-    return row is not None
+    # the vocabulary file is read only for an index older than stored vocabularies
+    return CatalogueIndex.open(path, None, fallback=lambda: _readable_vocabulary(settings))
 
 
 def _readable_vocabulary(settings: Settings) -> Taxonomy | None:

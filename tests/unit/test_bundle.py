@@ -161,8 +161,10 @@ def test_other_tagwise_version_warns_but_loads(saved):
 
 def test_current_version_loads_without_warning(saved):
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        ModelBundle.load(saved)
+        warnings.simplefilter("error")  # any warning fails the load
+        loaded = ModelBundle.load(saved)
+    manifest = json.loads((saved / MANIFEST).read_text())
+    assert list(loaded.labels.labels) == manifest["labels"]
 
 
 def test_vectorizer_with_an_unsafe_parameter_is_refused(saved):

@@ -387,7 +387,7 @@ def test_a_reader_never_re_derives_the_postings(tmp_path, tiny_projects, taxonom
     with CatalogueIndex.open(path, None) as reader:  # no stored vocabulary, no fallback
         n_postings = reader._conn.execute("SELECT count(*) FROM project_tags").fetchone()[0]
         assert n_postings > 0
-    with CatalogueIndex.open(path, None, fallback=taxonomy) as reader:
+    with CatalogueIndex.open(path, None, fallback=lambda: taxonomy) as reader:
         assert _ids(reader.search(SearchQuery(tags=["nlp"], limit=100))) == want
     with CatalogueIndex.open(path, taxonomy) as writer:  # a writer stores it again
         stored = writer._conn.execute("SELECT value FROM meta WHERE key = 'taxonomy_records'")

@@ -19,7 +19,7 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -138,12 +138,13 @@ class CatalogueIndex:
         weights: RankingWeights | None = None,
         embedder: Embedder | None = None,
         vectors: VectorIndex | None = None,
-        fallback: Taxonomy | None = None,
+        fallback: Callable[[], Taxonomy | None] | None = None,
     ) -> CatalogueIndex:
         """Open (creating if needed) the index file at ``path``; ``":memory:"`` for tests.
 
         ``taxonomy=None`` opens it as a reader: with the vocabulary the index was last
-        built with (stored in it; ``fallback`` for an index older than that), and the
+        built with (stored in it; ``fallback()`` for an index older than that, called
+        only then), and the
         postings are never re-derived — ``tagwise search query`` must not rewrite them
         with whatever vocabulary file its working directory happens to hold.
         With an ``embedder``, a :class:`NumpyVectorIndex` next to the file is used unless
@@ -171,8 +172,10 @@ class CatalogueIndex:
         reader = taxonomy is None
         if reader:
             row = conn.execute("SELECT value FROM meta WHERE key = 'taxonomy_records'").fetchone()
-            taxonomy = Taxonomy.from_records(json.loads(row[0])) if row else fallback
-            taxonomy = taxonomy or Taxonomy.from_records([])
+            if row:
+                taxonomy = Taxonomy.from_records(json.loads(row[0]))
+            else:
+                taxonomy = (fallback() if fallback else None) or Taxonomy.from_records([])
         if embedder is not None and vectors is None:
             vectors = NumpyVectorIndex.load(file) if file else NumpyVectorIndex()
         index = cls(

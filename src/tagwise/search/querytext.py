@@ -4,8 +4,8 @@ The user's text never reaches FTS5 syntax directly: it is cut into words (``\\w+
 every word or phrase is re-quoted, so ``"``, ``*``, ``NEAR``, column filters and
 unbalanced brackets cannot cause a syntax error or an injection. The syntax kept is
 ``OR`` between terms, ``"quoted phrases"`` and a leading ``-`` that excludes a word or
-phrase (``image -gan``; ``-nlp`` also excludes projects tagged NLP); everything else is
-AND.
+phrase (``image -gan``; ``-nlp`` also excludes projects their authors tagged NLP);
+everything else is AND.
 With ``prefix`` (search as you type) the last word, if still being typed (no space after
 it, at least ``MIN_PREFIX`` letters, not a tag), matches every word it begins:
 ``learnin`` finds "learning".
@@ -111,7 +111,7 @@ class ParsedText:
 
     @property
     def excluded_tags(self) -> tuple[str, ...]:
-        """Tags the excluded terms name: projects carrying them are dropped too."""
+        """Tags the excluded terms name: projects their authors gave them are dropped too."""
         return tuple(sorted({t for c in self.excluded for t in c.tags}))
 
     def fts_any(self) -> str | None:

@@ -531,9 +531,8 @@
       el.addTag.placeholder = "Tag list unavailable — retrying";
       state.vocabTries += 1;
       state.vocabTimer = setTimeout(loadVocabulary, Math.min(30000, 2000 * state.vocabTries));
-      // a message about the tag list must not replace what the author is reading, and
-      // says nothing about the server as a whole (readyz and the suggestions do)
-      // (status only: the field errors, e.g. "Please enter a title.", stay)
+      // a message about the tag list must not replace what the author is reading (nor
+      // the field errors), and says nothing about the server as a whole (readyz does)
       if (!el.status.dataset.kind || el.status.dataset.source === "tags") {
         var why = err.problem ? (err.problem.detail || err.problem.title) : "the server did not answer";
         setStatus("error", "tags", [text("p", "The tag list did not load (" + why + "); retrying…", "status-detail")]);
