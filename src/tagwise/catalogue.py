@@ -81,6 +81,6 @@ def build_catalogue(index: CatalogueIndex, settings: Settings, bundle=None, sour
     from tagwise.data import load_dataset
 
     path = Path(source or settings.search.catalogue)
-    quarantine = settings.home / "quarantine" / f"search-{path.stem}.jsonl"
+    quarantine = settings.quarantine_file(path, "search")
     projects = load_dataset(path, quarantine_path=quarantine).dataset.projects
     return index.rebuild(indexed_projects(projects, bundle))

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tagwise.errors import TagwiseError
@@ -94,7 +95,6 @@ def data_validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
 ) -> None:
     """Validate a projects file and print rows, accepted, quarantined by reason, tags, dates."""
-    from rich.markup import escape
 
     from tagwise.data import load_dataset, summarize
     from tagwise.data.summary import summary_to_dict
@@ -156,7 +156,8 @@ def train(
         con.print(f"  baseline {name:8s} micro-F1 {bm['micro_f1']:.3f}")
     if result.quarantined:
         con.print(
-            f"[yellow]{result.quarantined} rows quarantined[/] (see {settings.home / 'quarantine'})"
+            f"[yellow]{result.quarantined} rows quarantined[/] "
+            f"(see {escape(str(settings.quarantine_file(projects)))})"
         )
     if result.version is not None:
         con.print(f"registered version {result.version} (run {result.run_id})")
@@ -226,7 +227,6 @@ def predict(
             console=_console(),
         )
         return
-    from rich.markup import escape
 
     from tagwise.loading import load_model, with_vocabulary_file
     from tagwise.predict import RejectedLine, check_paths, predict_file
@@ -246,7 +246,7 @@ def predict(
     if rejected:
         from tagwise.fileio import atomic_write_text
 
-        path = settings.home / "quarantine" / f"predict-{input.stem}.jsonl"
+        path = settings.quarantine_file(input, "predict")
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, "".join(json.dumps(r.to_dict()) + "\n" for r in rejected))
         first = "; ".join(f"line {r.line}: {r.reason}" for r in rejected[:3])
@@ -377,7 +377,6 @@ def _print_suggestions(
     *,
     long_tail: bool = True,
 ) -> None:
-    from rich.markup import escape
 
     con = Console()
     answer = bundle.suggest_all(projects, k=k, long_tail=long_tail)
@@ -619,8 +618,6 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
-    except TagwiseError as exc:
-        from rich.markup import escape  # messages may hold brackets: 'tagwise[ray]'
-
+    except TagwiseError as exc:  # escaped: messages may hold brackets, 'tagwise[ray]'
         Console(stderr=True).print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         sys.exit(1)

@@ -222,6 +222,18 @@ class Settings(BaseSettings):
         """Where MLflow stores artifacts of new experiments."""
         return self.tracking.artifact_location or (self.home / "mlartifacts").resolve().as_uri()
 
+    def quarantine_file(self, source: Path | str, kind: str = "") -> Path:
+        """Where the bad rows of ``source`` go: one file per source path and purpose.
+
+        The name carries a digest of the resolved path, so ``a/x.jsonl`` and
+        ``b/x.jsonl`` never overwrite each other's rejects; running on the same
+        file again replaces its quarantine with the rows that are bad now.
+        """
+        src = Path(source)
+        digest = hashlib.sha256(str(src.resolve()).encode()).hexdigest()[:8]
+        prefix = f"{kind}-" if kind else ""
+        return self.home / "quarantine" / f"{prefix}{src.stem}-{digest}.jsonl"
+
     def training_dict(self) -> dict[str, Any]:
         """The parts that decide a trained model (what the config hash covers)."""
         return self.model_dump(mode="json", include={"seed", "labels", "split", "model", "policy"})

@@ -85,7 +85,7 @@ def load_inputs(
     projects: Path, tags: Path | None, settings: Settings
 ) -> tuple[LoadResult, Taxonomy]:
     """Read and validate the projects (bad rows quarantined) and the vocabulary."""
-    quarantine = settings.home / "quarantine" / f"{Path(projects).stem}.jsonl"
+    quarantine = settings.quarantine_file(projects)
     result = load_dataset(projects, quarantine_path=quarantine)
     if not result.dataset.projects:
         from tagwise.errors import DataFormatError
@@ -491,9 +491,7 @@ def train(
                 run.metrics({f"baseline_{ev.name}_{k}": v for k, v in ev.metrics.items()})
             run.artifact(report, "report")
             if result.quarantined:
-                run.artifact(
-                    settings.home / "quarantine" / f"{Path(projects).stem}.jsonl", "quarantine"
-                )
+                run.artifact(settings.quarantine_file(projects), "quarantine")
             staged = main.bundle.save(settings.home / "staging" / run_id)
             run.artifacts(staged, "model")
             shutil.rmtree(staged, ignore_errors=True)  # the artifact store has it now

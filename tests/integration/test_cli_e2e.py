@@ -202,7 +202,8 @@ def test_broken_rows_are_quarantined_and_good_rows_train(home: Path) -> None:
         str(home / "config.yaml"),
     )
     assert "5 rows quarantined" in out.stderr
-    quarantine = home / "quarantine" / "mixed.jsonl"
+    (quarantine,) = (home / "quarantine").glob("mixed-*.jsonl")
+    assert quarantine.name in out.stderr.replace("\n", "")  # the message names the file
     rows = [json.loads(line) for line in quarantine.read_text().splitlines()]
     assert len(rows) == 5
     assert all(r["reason"] for r in rows)
@@ -253,7 +254,7 @@ def test_predict_skips_bad_lines_and_says_why(home: Path) -> None:
     proc = run(home, "predict", "--model", str(model), "--input", str(inputs), "-o", str(out))
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [1, 2]
     assert "4 line(s) skipped" in proc.stderr and "line 2: not JSON" in proc.stderr
-    quarantined = home / "quarantine" / "predict-mixed.jsonl"
+    (quarantined,) = (home / "quarantine").glob("predict-mixed-*.jsonl")
     reasons = [json.loads(line)["reason"] for line in quarantined.read_text().splitlines()]
     assert len(reasons) == 4 and reasons[-1].startswith("id: missing")
     for target, message in ((home, "is a directory"), (home / "no" / "x.jsonl", "does not exist")):

@@ -53,6 +53,17 @@ def test_default_locations_live_under_home(tmp_path):
     )
 
 
+def test_same_named_sources_keep_their_own_quarantine(tmp_path, monkeypatch):
+    s = load_settings(home=tmp_path / "var")
+    a, b = tmp_path / "a" / "x.jsonl", tmp_path / "b" / "x.jsonl"
+    qa, qb = s.quarantine_file(a), s.quarantine_file(b, "predict")
+    assert qa.parent == qb.parent == tmp_path / "var" / "quarantine"
+    assert qa.name.startswith("x-") and qb.name.startswith("predict-x-")
+    assert s.quarantine_file(b) != qa  # same name, other folder: another file
+    monkeypatch.chdir(tmp_path)  # the same file named relatively: the same quarantine
+    assert s.quarantine_file(Path("a/x.jsonl")) == qa
+
+
 @pytest.mark.parametrize("suffix", [".yaml", ".yml", ".json"])
 def test_file_values_are_read(tmp_path, suffix):
     data = {
