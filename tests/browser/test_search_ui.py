@@ -220,13 +220,26 @@ def test_all_or_any_shows_only_with_two_tags(page: Page, search_server) -> None:
     expect(mode).to_be_visible()
 
 
-def test_back_returns_to_the_previous_search(page: Page, search_server) -> None:
+@pytest.mark.parametrize("typed_results_first", [False, True], ids=["enter", "typed-then-enter"])
+def test_back_returns_to_the_previous_search(
+    page: Page, search_server, typed_results_first: bool
+) -> None:
+    # typing replaces its own history entry, never the search before it: Enter after the
+    # search-as-you-type results arrived must still leave "gan" one Back away
     page.goto(search_server.url + "/search")
     expect(page.locator(HITS).first).to_be_visible()
     for q in ("gan", "bert"):
-        page.locator("#q").fill(q)
+        if typed_results_first:  # two debounced searches: one history entry between them
+            for typed in (q[:2], q):
+                page.locator("#q").fill(typed)
+                expect(page).to_have_url(re.compile(rf"q={typed}(&|$)"))
+        else:
+            page.locator("#q").fill(q)
         page.locator("#q").press("Enter")
         expect(page).to_have_url(re.compile(rf"q={q}(&|$)"))
     page.go_back()
     expect(page).to_have_url(re.compile(r"q=gan(&|$)"))
     expect(page.locator("#q")).to_have_value("gan")
+    page.go_back()  # and before "gan", the page as it was opened
+    expect(page.locator("#q")).to_have_value("")
+    expect(page).not_to_have_url(re.compile(r"q="))

@@ -22,7 +22,9 @@
     selected: $("selected"), selectedWrap: $("selected-wrap"), clear: $("clear-tags"),
     interpreted: $("interpreted"), prev: $("prev"), next: $("next"), pageInfo: $("page-info"),
   };
-  var state = { tags: [], offset: 0, seq: 0, timer: null, total: 0 };
+  // typing: the current history entry was made by search-as-you-type since the last
+  // deliberate step, so more typing may overwrite it and Enter adopts it
+  var state = { tags: [], offset: 0, seq: 0, timer: null, total: 0, typing: false };
 
   function node(tag, cls, text) {
     var n = document.createElement(tag);
@@ -64,14 +66,29 @@
     return p;
   }
 
-  /** The URL follows the query: typing replaces the history entry, a deliberate step
-   * (Enter, a facet, a page) adds one, so Back returns to the previous results. */
-  function syncUrl(p, push) {
+  /** The URL follows the query. A deliberate step (how = "push": Enter, a facet, a page)
+   * adds a history entry, or adopts the one typing made; the first debounced search
+   * after such a step (how = "type") adds an entry and later ones replace it; anything
+   * else replaces. So Back always returns to the previous deliberate search, even when
+   * the as-you-type results arrived before Enter. */
+  function syncUrl(p, how) {
     var qs = p.toString();
     var url = qs ? "?" + qs : location.pathname;
-    if (url === location.search || (!qs && !location.search)) return;
-    if (push) history.pushState(null, "", url);
-    else history.replaceState(null, "", url);
+    var same = url === location.search || (!qs && !location.search);
+    if (how === "push") {
+      if (!same) {
+        if (state.typing) history.replaceState(null, "", url);
+        else history.pushState(null, "", url);
+      }
+      state.typing = false;
+    } else if (same) {
+      return;
+    } else if (how === "type" && !state.typing) {
+      history.pushState(null, "", url);
+      state.typing = true;
+    } else {
+      history.replaceState(null, "", url);
+    }
   }
 
   function fromUrl() {
@@ -95,12 +112,12 @@
   /** Query the API. The last word counts as a prefix ("learnin" finds "learning") while
    * typing and on Enter alike, so a search never loses results when it is sent, and a
    * shared link shows what its author saw. */
-  function run(push) {
+  function run(how) {
     var seq = ++state.seq;
     var p = params();
     p.set("limit", String(PAGE));
     p.set("prefix", "true");
-    syncUrl(params(), push);
+    syncUrl(params(), how);
     el.hits.setAttribute("aria-busy", "true");
     fetch("v1/search?" + p.toString(), { headers: { Accept: "application/json" } })
       .then(function (r) {
@@ -141,7 +158,7 @@
 
   function schedule() {
     clearTimeout(state.timer);
-    state.timer = setTimeout(function () { state.offset = 0; run(); }, DEBOUNCE_MS);
+    state.timer = setTimeout(function () { state.offset = 0; run("type"); }, DEBOUNCE_MS);
   }
 
   function toggleTag(tag) {
@@ -149,7 +166,7 @@
     if (i >= 0) state.tags.splice(i, 1); else state.tags.push(tag);
     state.offset = 0;
     renderSelected();
-    run(true);
+    run("push");
   }
 
   function renderSelected() {
@@ -302,13 +319,13 @@
     el.next.disabled = state.offset + PAGE >= body.total;
   }
 
-  el.form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(state.timer); state.offset = 0; run(true); });
+  el.form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(state.timer); state.offset = 0; run("push"); });
   el.q.addEventListener("input", schedule);
   [el.mode, el.from, el.to].forEach(function (x) { x.addEventListener("change", function () { state.offset = 0; run(); }); });
   el.clear.addEventListener("click", function () { state.tags = []; renderSelected(); state.offset = 0; run(); });
-  el.prev.addEventListener("click", function () { state.offset = Math.max(0, state.offset - PAGE); run(true); $("results-heading").focus(); });
-  el.next.addEventListener("click", function () { state.offset += PAGE; run(true); $("results-heading").focus(); });
-  window.addEventListener("popstate", function () { fromUrl(); renderSelected(); run(); });   // Back / Forward
+  el.prev.addEventListener("click", function () { state.offset = Math.max(0, state.offset - PAGE); run("push"); $("results-heading").focus(); });
+  el.next.addEventListener("click", function () { state.offset += PAGE; run("push"); $("results-heading").focus(); });
+  window.addEventListener("popstate", function () { state.typing = false; fromUrl(); renderSelected(); run(); });   // Back / Forward
 
   fromUrl();
   renderSelected();
