@@ -49,8 +49,24 @@ def feedback_rows(db_path: Path) -> list[dict]:
 
 
 def open_page(page: Page, url: str) -> None:
+    """Open the author page and wait until it is usable: model known, tag list loaded."""
     page.goto(url + "/")
     expect(page.locator("#model-version")).not_to_have_text("connecting…")
+    expect(page.locator("#add-tag")).to_have_attribute("data-vocab", "ready")
+
+
+def hold_requests(page: Page, pattern: str) -> list:
+    """Requests to ``pattern`` wait until :func:`release_requests`: an answer that must
+    not land before the test's next step cannot, however the machine is loaded."""
+    held: list = []
+    page.route(pattern, lambda route: held.append(route))
+    return held
+
+
+def release_requests(page: Page, held: list, pattern: str) -> None:
+    while held:
+        held.pop(0).continue_()
+    page.unroute(pattern)
 
 
 def test_author_flow_stores_feedback(page: Page, live_server, tmp_path_factory) -> None:
@@ -300,12 +316,15 @@ SLOW_FIRST = """
     const body = init && typeof init.body === "string" ? init.body : "";
     const response = await realFetch(input, Object.assign({}, init, {signal: undefined}));
     if (url.endsWith("v1/suggest")) {
-      const entry = {slow: body.includes("SLOWFIRST"), aborted: false};
+      const entry = {slow: body.includes("SLOWFIRST"), aborted: false, delivered: false};
       window.__suggestLog.push(entry);
       if (entry.slow) {
-        // Answer late, after a newer request, and even though the page aborted it.
-        await new Promise(r => setTimeout(r, 900));
-        entry.aborted = !!(init && init.signal && init.signal.aborted);
+        // Answer only once the page gave up on it (a newer request was sent), and late.
+        const signal = init && init.signal;
+        if (signal && !signal.aborted) await new Promise(r => signal.addEventListener("abort", r));
+        entry.aborted = !!(signal && signal.aborted);
+        await new Promise(r => setTimeout(r, 200));
+        entry.delivered = true;
       }
     }
     return response;
@@ -323,9 +342,11 @@ def test_out_of_order_answers_are_ignored(page: Page, live_server) -> None:
     title.fill("Graph neural networks for molecule property prediction")
     page.wait_for_function("window.__suggestLog.length === 2")
     expect(page.locator(CHIPS).first).to_be_visible()
+    expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "false")
     fresh = [c.get_attribute("data-tag") for c in page.locator(CHIPS).all()]
     # Let the stale answer arrive; it must not replace the fresh chips.
-    page.wait_for_timeout(1100)
+    page.wait_for_function("window.__suggestLog[0].delivered")
+    page.wait_for_timeout(300)  # the page reads the stale answer (one JSON parse)
     assert [c.get_attribute("data-tag") for c in page.locator(CHIPS).all()] == fresh
     log = page.evaluate("window.__suggestLog")
     assert log[0]["slow"] and log[0]["aborted"], log
@@ -396,8 +417,11 @@ def test_submit_right_after_an_edit_never_sends_the_old_suggestions(
     expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "false")
     saved: list[dict] = []
     _record(page, "/v1/feedback", saved)
+    held = hold_requests(page, "**/v1/suggest")  # the new chips cannot land before the click
     page.locator("#title").fill("Sentiment analysis of tweets with BERT transformers")
-    page.locator("#submit").click()  # well within the 250 ms debounce
+    page.locator("#submit").click()
+    page.wait_for_function("document.getElementById('submit').disabled")  # waiting on them
+    release_requests(page, held, "**/v1/suggest")
     status = page.locator("#status")
     expect(status).to_have_attribute("data-kind", "info")
     expect(status).to_contain_text("Suggestions were updated")
@@ -431,8 +455,11 @@ def test_double_submit_saves_once_and_start_over_drops_the_prediction_link(
     first_prediction = suggestions[-1]["prediction_id"]
 
     page.locator("#reset").click()
+    held = hold_requests(page, "**/v1/suggest")
     page.locator("#title").fill("Speech recognition")
     page.locator("#submit").click()  # the new text's suggestions arrive first
+    page.wait_for_function("document.getElementById('submit').disabled")
+    release_requests(page, held, "**/v1/suggest")
     expect(page.locator("#status")).to_have_attribute("data-kind", "info")
     with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as resp_info:
         page.locator("#submit").click()
@@ -532,6 +559,24 @@ def test_a_field_error_is_shown_once_in_words(page: Page, live_server) -> None:
     expect(status).to_contain_text("Please correct the highlighted field")
     expect(status).not_to_contain_text("control character")
     expect(status).not_to_contain_text("pattern")
+
+
+def test_tag_text_typed_before_the_tag_list_arrives_is_matched_when_it_does(
+    page: Page, live_server
+) -> None:
+    # the tag list answers late (delayed inside the page, so the test process runs on)
+    page.add_init_script(
+        "(() => { const f = window.fetch.bind(window); window.fetch = async (u, i) => {"
+        " if (String(u).endsWith('v1/tags')) await new Promise(r => setTimeout(r, 1500));"
+        " return f(u, i); }; })();"
+    )
+    page.goto(live_server.url + "/")
+    add = page.locator("#add-tag")
+    add.fill("imaging")  # typed while the list is on its way: nothing to offer yet
+    expect(add).not_to_have_attribute("data-vocab", "ready")
+    expect(add).to_have_attribute("data-vocab", "ready")
+    options = page.locator("#add-tag-listbox [role='option']")
+    expect(options.filter(has_text="medical-imaging").first).to_be_visible()
 
 
 def test_autocomplete_matches_inside_a_word_only_from_four_letters(page: Page, live_server) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 from serve_helpers import TAGS, TINY, Server
@@ -62,10 +63,13 @@ def test_acknowledged_feedback_survives_kill_9(tmp_path):
         threads = [threading.Thread(target=writer, args=(w,)) for w in range(N_WRITERS)]
         for t in threads:
             t.start()
+        deadline = time.monotonic() + 120  # a stuck server fails the test, never hangs it
         while True:  # kill mid-stream, with writes in flight
             with lock:
                 if len(acked) >= N_WRITERS * PER_WRITER:
                     break
+                assert time.monotonic() < deadline, f"only {len(acked)} acks; {refused[:3]}"
+                assert any(t.is_alive() for t in threads), f"writers stopped: {refused[:3]}"
             threading.Event().wait(0.01)
         server.kill9()
         killed.set()

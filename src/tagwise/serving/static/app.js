@@ -211,6 +211,7 @@
   function scheduleSuggest() {
     if (state.timer) clearTimeout(state.timer);
     state.timer = setTimeout(runSuggest, DEBOUNCE_MS);
+    setBusy(true);   // the chips are about to change: busy from the keystroke, not the request
   }
 
   function setBusy(busy) {
@@ -300,7 +301,7 @@
       if (err.problem) showProblem(err.problem, "suggest");
       else showNetworkError("suggest", err);
     } finally {
-      if (seq === state.seq) setBusy(false);
+      if (seq === state.seq && !state.timer) setBusy(false);   // not while newer text waits
     }
   }
 
@@ -525,7 +526,10 @@
         });
       });
       el.addTag.placeholder = PLACEHOLDER;
+      el.addTag.dataset.vocab = "ready";
       state.vocabTries = 0;
+      // text typed before the list arrived is matched now (it found nothing then)
+      if (document.activeElement === el.addTag && el.addTag.value.trim()) openOptions();
       clearStatus("tags");
     } catch (err) {
       el.addTag.placeholder = "Tag list unavailable — retrying";
@@ -761,6 +765,7 @@
 
   function resetAll() {
     if (state.timer) clearTimeout(state.timer);
+    state.timer = null;
     if (state.controller) state.controller.abort();
     state.seq++;
     state.applied = state.seq;
