@@ -33,18 +33,21 @@
     });
   }
 
-  /* Horizontal bars: rows [{label, value, text}], values in [0, max]. */
-  function hbars(title, rows, max, alt) {
+  /* Horizontal bars: rows [{label, value, text}], values in [0, max]; room = the width
+   * the chart may take (its box), so on a phone the bars get shorter, not the text smaller. */
+  function hbars(title, rows, max, alt, room) {
     var fig = node("figure", "chart");
     fig.appendChild(node("h3", null, title));
     if (!rows.length) { fig.appendChild(node("p", "section-hint", "no data yet")); return fig; }
     // Sized to its longest label and value (11px text ≈ 6.4 units a character), drawn at
-    // its natural size and only scaled down on a narrow screen: labels are never cut.
+    // its natural size; bars shrink to fit the room (to 80), only then is it scaled down.
     var longest = function (key) {
       return rows.reduce(function (m, r) { return Math.max(m, String(r[key]).length); }, 0);
     };
-    var rowH = 22, bars = 220, left = Math.ceil(10 + 6.4 * longest("label"));
-    var width = left + bars + Math.ceil(12 + 6.4 * longest("text")), h = rows.length * rowH + 6;
+    var rowH = 22, left = Math.ceil(10 + 6.4 * longest("label"));
+    var right = Math.ceil(12 + 6.4 * longest("text"));
+    var bars = Math.max(80, Math.min(220, (room || Infinity) - left - right));
+    var width = left + bars + right, h = rows.length * rowH + 6;
     var s = svg("svg", { viewBox: "0 0 " + width + " " + h, width: width, height: h, role: "img",
       "aria-label": title + ": " + rows.map(function (r) { return r.label + " " + r.text; }).join(", ") });
     s.appendChild(svg("title", {}, title));
@@ -59,12 +62,12 @@
   }
 
   /* Acceptance rate over time: a line with dots, y in [0, 1]. */
-  function timeline(title, points) {
+  function timeline(title, points, room) {
     var fig = node("figure", "chart");
     fig.appendChild(node("h3", null, title));
     var pts = points.filter(function (p) { return p.rate !== null; });
     if (!pts.length) { fig.appendChild(node("p", "section-hint", "no data yet")); return fig; }
-    var W = 420, H = 180, L = 36, R = 10, T = 10, B = 28;
+    var W = Math.max(280, Math.min(420, room || Infinity)), H = 180, L = 36, R = 10, T = 10, B = 28;
     var s = svg("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": title + ": " +
       pts.map(function (p) { return p.start + " " + pct(p.rate); }).join(", ") });
     s.appendChild(svg("title", {}, title));
@@ -115,7 +118,7 @@
     var rows = b.results.filter(function (r) { return r.findable !== undefined; }).map(function (r) {
       return { label: r.scenario + " (" + r.variant + ") " + r.label, value: r.findable, text: pct(r.findable) };
     });
-    box.appendChild(hbars("Projects findable by one of their tags (top 10)", rows, 1));
+    box.appendChild(hbars("Projects findable by one of their tags (top 10)", rows, 1, false, box.clientWidth));
     box.appendChild(node("p", "section-hint", "Computed " + b.computed_at.slice(0, 16).replace("T", " ") + " UTC" +
       " on " + b.n_projects + " projects, " + b.n_queries + " tag queries; model " +
       Object.keys(b.model).map(function (k) { return k + " " + b.model[k]; }).join(", ")));
@@ -133,19 +136,20 @@
     kpis.appendChild(kpi(s.avg_tags_final === null ? "–" : s.avg_tags_final.toFixed(2), "tags per project after the author"));
     box.appendChild(kpis);
     var charts = node("div", "charts");
-    charts.appendChild(timeline("Acceptance rate per " + s.period, s.over_time));
+    var room = box.clientWidth;   // one chart per row on a phone, wider columns on a desktop
+    charts.appendChild(timeline("Acceptance rate per " + s.period, s.over_time, room));
     charts.appendChild(hbars("Acceptance by tag", s.per_tag.slice(0, 12).map(function (t) {
       return { label: t.tag, value: t.rate, text: pct(t.rate) + " of " + t.suggested };
-    }), 1));
+    }), 1, false, room));
     var maxMissed = Math.max.apply(null, [1].concat(s.missed_tags.map(function (m) { return m.count; })));
     charts.appendChild(hbars("Tags authors added that were not suggested", s.missed_tags.slice(0, 12).map(function (m) {
       return { label: m.tag, value: m.count, text: String(m.count) };
-    }), maxMissed, true));
+    }), maxMissed, true, room));
     var before = s.avg_tags_suggested || 0, after = s.avg_tags_final || 0;
     charts.appendChild(hbars("Average tags per project", [
       { label: "suggested (before)", value: before, text: before.toFixed(2) },
       { label: "final (after)", value: after, text: after.toFixed(2) },
-    ], Math.max(before, after, 1)));
+    ], Math.max(before, after, 1), false, room));
     box.appendChild(charts);
   }
 
