@@ -254,3 +254,37 @@ def test_back_returns_to_the_previous_search(
     page.go_back()  # and before "gan", the page as it was opened
     expect(page.locator("#q")).to_have_value("")
     expect(page).not_to_have_url(re.compile(r"q="))
+
+
+def _search(page: Page, q: str, *, enter: bool) -> None:
+    """Type ``q``, wait for its as-you-type results (its URL), and press Enter if asked."""
+    page.locator("#q").fill(q)
+    expect(page).to_have_url(re.compile(rf"q={q}(&|$)"))
+    if enter:
+        page.locator("#q").press("Enter")
+
+
+def test_a_page_step_after_typing_keeps_the_typed_search_in_history(
+    page: Page, search_server
+) -> None:
+    page.goto(search_server.url + "/search")
+    _search(page, "gan", enter=True)
+    _search(page, "learning", enter=False)  # typed, its results on screen: then Next
+    page.locator("#next").click()
+    expect(page).to_have_url(re.compile(r"offset=10"))
+    page.go_back()  # page 1 of the typed search, not the search before it
+    expect(page).to_have_url(re.compile(r"q=learning$"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=gan$"))
+
+
+def test_typing_back_to_the_last_search_leaves_no_second_copy(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search")
+    _search(page, "gan", enter=True)
+    depth = page.evaluate("history.length")
+    _search(page, "ganx", enter=False)
+    _search(page, "gan", enter=False)  # back to where typing started
+    expect(page.locator("#q")).to_have_value("gan")
+    assert page.evaluate("history.length") == depth + 1  # the typed entry, now forward
+    page.go_back()  # one Back leaves "gan"
+    expect(page).not_to_have_url(re.compile(r"q="))

@@ -23,8 +23,10 @@
     interpreted: $("interpreted"), prev: $("prev"), next: $("next"), pageInfo: $("page-info"),
   };
   // typing: the current history entry was made by search-as-you-type since the last
-  // deliberate step, so more typing may overwrite it and Enter adopts it
-  var state = { tags: [], offset: 0, seq: 0, timer: null, total: 0, typing: false };
+  // deliberate step, so more typing may overwrite it and Enter adopts it; base: the URL
+  // of the entry under it; ignorePop: the popstate of our own history.back() is skipped
+  var state = { tags: [], offset: 0, seq: 0, timer: null, total: 0, typing: false,
+                base: null, ignorePop: false };
 
   function node(tag, cls, text) {
     var n = document.createElement(tag);
@@ -66,29 +68,42 @@
     return p;
   }
 
-  /** The URL follows the query. A deliberate step (how = "push": Enter, a facet, a page)
-   * adds a history entry, or adopts the one typing made; the first debounced search
-   * after such a step (how = "type") adds an entry and later ones replace it; anything
-   * else replaces. So Back always returns to the previous deliberate search, even when
-   * the as-you-type results arrived before Enter. */
+  /** The URL follows the query, so Back returns to the previous deliberate search:
+   * - how = "type" (the debounced search while typing): the first one after a deliberate
+   *   step adds an entry, later ones replace it, and typing back to the query under it
+   *   returns to that entry instead of keeping a copy;
+   * - how = "enter": adopts the entry typing made (the same query, confirmed), else adds;
+   * - how = "push" (a facet, a page, a filter): a new step from the results on screen;
+   * - anything else (a canonicalized link, a page past the end) replaces the entry. */
   function syncUrl(p, how) {
     var qs = p.toString();
     var url = qs ? "?" + qs : location.pathname;
-    var same = url === location.search || (!qs && !location.search);
-    if (how === "push") {
-      if (!same) {
-        if (state.typing) history.replaceState(null, "", url);
-        else history.pushState(null, "", url);
+    var here = location.search || location.pathname;
+    var typed = state.typing;
+    if (how === "type" || how === "enter") {
+      if (typed && url === state.base) {   // back where typing started: no second copy
+        state.typing = false;
+        state.ignorePop = true;
+        history.back();
+        return;
       }
-      state.typing = false;
-    } else if (same) {
-      return;
-    } else if (how === "type" && !state.typing) {
+      if (how === "enter") state.typing = false;
+      if (url === here) return;
+      if (typed) { history.replaceState(null, "", url); return; }
+      if (how === "type") { state.base = here; state.typing = true; }
       history.pushState(null, "", url);
-      state.typing = true;
-    } else {
-      history.replaceState(null, "", url);
+      return;
     }
+    if (how === "push") state.typing = false;
+    if (url === here) return;
+    if (how === "push") history.pushState(null, "", url);
+    else history.replaceState(null, "", url);
+  }
+
+  /** A deliberate step supersedes the search still waiting on the typing debounce. */
+  function cancelTyping() {
+    clearTimeout(state.timer);
+    state.timer = null;
   }
 
   function fromUrl() {
@@ -164,6 +179,7 @@
   function toggleTag(tag) {
     var i = state.tags.indexOf(tag);
     if (i >= 0) state.tags.splice(i, 1); else state.tags.push(tag);
+    cancelTyping();
     state.offset = 0;
     renderSelected();
     run("push");
@@ -319,13 +335,18 @@
     el.next.disabled = state.offset + PAGE >= body.total;
   }
 
-  el.form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(state.timer); state.offset = 0; run("push"); });
+  el.form.addEventListener("submit", function (e) { e.preventDefault(); cancelTyping(); state.offset = 0; run("enter"); });
   el.q.addEventListener("input", schedule);
-  [el.mode, el.from, el.to].forEach(function (x) { x.addEventListener("change", function () { state.offset = 0; run(); }); });
-  el.clear.addEventListener("click", function () { state.tags = []; renderSelected(); state.offset = 0; run(); });
-  el.prev.addEventListener("click", function () { state.offset = Math.max(0, state.offset - PAGE); run("push"); $("results-heading").focus(); });
-  el.next.addEventListener("click", function () { state.offset += PAGE; run("push"); $("results-heading").focus(); });
-  window.addEventListener("popstate", function () { state.typing = false; fromUrl(); renderSelected(); run(); });   // Back / Forward
+  [el.mode, el.from, el.to].forEach(function (x) { x.addEventListener("change", function () { cancelTyping(); state.offset = 0; run("push"); }); });
+  el.clear.addEventListener("click", function () { cancelTyping(); state.tags = []; renderSelected(); state.offset = 0; run("push"); });
+  el.prev.addEventListener("click", function () { cancelTyping(); state.offset = Math.max(0, state.offset - PAGE); run("push"); $("results-heading").focus(); });
+  el.next.addEventListener("click", function () { cancelTyping(); state.offset += PAGE; run("push"); $("results-heading").focus(); });
+  window.addEventListener("popstate", function () {   // Back / Forward
+    cancelTyping();
+    state.typing = false;
+    if (state.ignorePop) { state.ignorePop = false; return; }   // our own step back
+    fromUrl(); renderSelected(); run();
+  });
 
   fromUrl();
   renderSelected();
