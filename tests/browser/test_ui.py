@@ -55,18 +55,27 @@ def open_page(page: Page, url: str) -> None:
     expect(page.locator("#add-tag")).to_have_attribute("data-vocab", "ready")
 
 
-def hold_requests(page: Page, pattern: str) -> list:
-    """Requests to ``pattern`` wait until :func:`release_requests`: an answer that must
-    not land before the test's next step cannot, however the machine is loaded."""
-    held: list = []
-    page.route(pattern, lambda route: held.append(route))
-    return held
+class HeldRequests:
+    """Requests to ``pattern`` wait until :meth:`release`: an answer that must not land
+    before the test's next step cannot, however the machine is loaded."""
 
+    def __init__(self, page: Page, pattern: str) -> None:
+        self.page, self.pattern = page, pattern
+        self.holding, self.held = True, []
+        page.route(pattern, self._on_route)
 
-def release_requests(page: Page, held: list, pattern: str) -> None:
-    while held:
-        held.pop(0).continue_()
-    page.unroute(pattern)
+    def _on_route(self, route) -> None:
+        # a route dispatched after release (queued during its last wait) goes through
+        if self.holding:
+            self.held.append(route)
+        else:
+            route.continue_()
+
+    def release(self) -> None:
+        self.holding = False
+        while self.held:
+            self.held.pop(0).continue_()
+        self.page.unroute(self.pattern)
 
 
 def test_author_flow_stores_feedback(page: Page, live_server, tmp_path_factory) -> None:
@@ -417,11 +426,11 @@ def test_submit_right_after_an_edit_never_sends_the_old_suggestions(
     expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "false")
     saved: list[dict] = []
     _record(page, "/v1/feedback", saved)
-    held = hold_requests(page, "**/v1/suggest")  # the new chips cannot land before the click
+    held = HeldRequests(page, "**/v1/suggest")  # the new chips cannot land before the click
     page.locator("#title").fill("Sentiment analysis of tweets with BERT transformers")
     page.locator("#submit").click()
     page.wait_for_function("document.getElementById('submit').disabled")  # waiting on them
-    release_requests(page, held, "**/v1/suggest")
+    held.release()
     status = page.locator("#status")
     expect(status).to_have_attribute("data-kind", "info")
     expect(status).to_contain_text("Suggestions were updated")
@@ -455,11 +464,11 @@ def test_double_submit_saves_once_and_start_over_drops_the_prediction_link(
     first_prediction = suggestions[-1]["prediction_id"]
 
     page.locator("#reset").click()
-    held = hold_requests(page, "**/v1/suggest")
+    held = HeldRequests(page, "**/v1/suggest")
     page.locator("#title").fill("Speech recognition")
     page.locator("#submit").click()  # the new text's suggestions arrive first
     page.wait_for_function("document.getElementById('submit').disabled")
-    release_requests(page, held, "**/v1/suggest")
+    held.release()
     expect(page.locator("#status")).to_have_attribute("data-kind", "info")
     with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as resp_info:
         page.locator("#submit").click()
@@ -564,19 +573,36 @@ def test_a_field_error_is_shown_once_in_words(page: Page, live_server) -> None:
 def test_tag_text_typed_before_the_tag_list_arrives_is_matched_when_it_does(
     page: Page, live_server
 ) -> None:
-    # the tag list answers late (delayed inside the page, so the test process runs on)
-    page.add_init_script(
-        "(() => { const f = window.fetch.bind(window); window.fetch = async (u, i) => {"
-        " if (String(u).endsWith('v1/tags')) await new Promise(r => setTimeout(r, 1500));"
-        " return f(u, i); }; })();"
-    )
+    held = HeldRequests(page, "**/v1/tags")  # the tag list answers late
     page.goto(live_server.url + "/")
+    expect(page.locator("#model-version")).not_to_have_text("connecting…")
     add = page.locator("#add-tag")
     add.fill("imaging")  # typed while the list is on its way: nothing to offer yet
-    expect(add).not_to_have_attribute("data-vocab", "ready")
+    add.press("Enter")
+    expect(page.locator("#status")).to_contain_text("has not loaded yet")
+    assert add.get_attribute("data-vocab") is None
+    held.release()
     expect(add).to_have_attribute("data-vocab", "ready")
     options = page.locator("#add-tag-listbox [role='option']")
     expect(options.filter(has_text="medical-imaging").first).to_be_visible()
+    expect(page.locator("#status")).not_to_contain_text("has not loaded yet")
+
+
+def test_start_over_during_a_submit_saves_nothing(page: Page, live_server) -> None:
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.url.endswith("/v1/feedback") else None)
+    open_page(page, live_server.url)
+    held = HeldRequests(page, "**/v1/suggest")
+    page.locator("#title").fill("Object detection with YOLO")
+    page.locator("#submit").click()  # waits for the suggestions of this title
+    page.wait_for_function("document.getElementById('submit').disabled")
+    page.locator("#reset").click()  # the author gives up on this project
+    held.release()
+    expect(page.locator("#submit")).to_be_enabled()
+    expect(page.locator("#title")).to_have_value("")
+    expect(page.locator("#status")).not_to_have_attribute("data-kind", "success")
+    page.wait_for_timeout(300)  # a feedback request, had one been sent, is reported by now
+    assert posted == []
 
 
 def test_autocomplete_matches_inside_a_word_only_from_four_letters(page: Page, live_server) -> None:

@@ -57,6 +57,7 @@
     options: [],            // current autocomplete options
     active: -1,             // index of the highlighted option
     submitting: false,
+    generation: 0,          // bumped by "Start over": a submit still waiting then saves nothing
     running: null,          // promise of the suggest request in flight (submit waits for it)
     predictionId: null,     // prediction_id of the suggestions on screen
     lastSaved: null,        // {key, id} of the last saved feedback (no duplicate submits)
@@ -528,9 +529,11 @@
       el.addTag.placeholder = PLACEHOLDER;
       el.addTag.dataset.vocab = "ready";
       state.vocabTries = 0;
-      // text typed before the list arrived is matched now (it found nothing then)
+      // text typed before the list arrived is matched now (it found nothing then), and
+      // "the tag list has not loaded yet" is no longer true
       if (document.activeElement === el.addTag && el.addTag.value.trim()) openOptions();
       clearStatus("tags");
+      clearStatus("add");
     } catch (err) {
       el.addTag.placeholder = "Tag list unavailable — retrying";
       state.vocabTries += 1;
@@ -709,8 +712,13 @@
     // The feedback must describe the suggestions for *this* text: a refresh still
     // pending (typed within the debounce) is made first; if it changes the chips, the
     // author sees them before anything is saved.
-    var before = chipKey();
+    var before = chipKey(), generation = state.generation;
     await flushSuggest();
+    if (state.generation !== generation) return;   // started over meanwhile: not this project
+    if (visibleTitle() !== title) {
+      info("Your title changed while the suggestions were updated — review them, then submit again.");
+      return;
+    }
     if (chipKey() !== before) {
       info("Suggestions were updated for your latest text — review them, then submit again.");
       return;
@@ -764,6 +772,7 @@
   }
 
   function resetAll() {
+    state.generation++;
     if (state.timer) clearTimeout(state.timer);
     state.timer = null;
     if (state.controller) state.controller.abort();
