@@ -101,7 +101,11 @@
     return li;
   }
 
+  // the last answers, drawn again when the room changes (a phone turned, a window resized)
+  var shown = { impact: null, stats: null, width: 0 };
+
   function showImpact(res) {
+    shown.impact = res;
     var box = $("impact");
     box.replaceChildren();
     if (res.status === 404) {
@@ -125,6 +129,8 @@
   }
 
   function showStats(res) {
+    shown.stats = res;
+    shown.width = $("stats").clientWidth;
     var box = $("stats");
     box.replaceChildren();
     if (!res.ok) { box.appendChild(node("p", "field-error", (res.body && res.body.detail) || "failed")); return; }
@@ -166,6 +172,15 @@
   }
 
   $("period").addEventListener("change", loadStats);
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      if ($("stats").clientWidth === shown.width) return;
+      if (shown.impact) showImpact(shown.impact);
+      if (shown.stats) showStats(shown.stats);
+    }, 150);
+  });
   getJson("v1/impact").then(showImpact).catch(function () { $("impact").textContent = "the server did not answer"; });
   loadStats();
 })();
