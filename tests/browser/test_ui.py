@@ -8,6 +8,7 @@ debouncing, and out-of-order answers being ignored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright", reason="playwright is not installed")
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).parents[2]
@@ -74,7 +76,9 @@ class HeldRequests:
     def release(self) -> None:
         self.holding = False
         while self.held:
-            self.held.pop(0).continue_()
+            route = self.held.pop(0)
+            with contextlib.suppress(PlaywrightError):  # the page aborted it meanwhile
+                route.continue_()
         self.page.unroute(self.pattern)
 
 
@@ -638,3 +642,180 @@ def test_a_failed_tag_list_is_loaded_again(page: Page, live_server) -> None:
     page.keyboard.press("Enter")
     expect(page.locator("#added .chip[data-tag='natural-language-processing']")).to_be_visible()
     assert tags["failed"] >= 1
+
+
+# Two titles whose answers differ (tiny model): A suggests object-detection and
+# computer-vision, B graph-neural-networks.
+TITLE_A = "Real-time object detection with YOLO and transformers"
+TITLE_B = "Graph neural networks for molecule property prediction"
+
+
+def settle(page: Page) -> None:
+    """Wait until the chips answer the text on screen (aria-busy covers the debounce)."""
+    expect(page.locator(CHIPS).first).to_be_visible()
+    expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "false")
+
+
+def submitted(page: Page) -> dict:
+    """Click Submit and return the feedback payload it posts."""
+    with page.expect_request(lambda r: r.url.endswith("/v1/feedback")) as request:
+        page.locator("#submit").click()
+    return json.loads(request.value.post_data)
+
+
+def chip(page: Page, tag: str, part: str = "") -> object:
+    return page.locator(f'#suggestions .chip[data-tag="{tag}"] {part}'.strip())
+
+
+def test_a_removal_ends_with_the_chips_it_was_made_on(page: Page, live_server) -> None:
+    open_page(page, live_server.url)
+    page.locator("#title").fill(TITLE_A)
+    settle(page)
+    chip(page, "computer-vision", ".chip-remove").click()
+    expect(page.locator("#restore-wrap")).to_be_visible()
+    page.locator("#title").fill(TITLE_B)  # the new answer does not suggest it
+    expect(chip(page, "graph-neural-networks")).to_be_visible()
+    settle(page)
+    expect(page.locator("#restore-wrap")).to_be_hidden()  # nothing of these chips removed
+    page.locator("#add-tag").fill("computer-vision")
+    page.locator("#add-tag").press("Enter")
+    sent = submitted(page)
+    assert "computer-vision" not in sent["suggested"]  # not rejected: chosen by hand
+    assert sent["added"] == ["computer-vision"]
+
+
+def test_a_chip_kept_from_an_earlier_text_is_the_authors_own(page: Page, live_server) -> None:
+    answers: list[dict] = []
+    _record(page, "/v1/suggest", answers)
+    open_page(page, live_server.url)
+    page.locator("#title").fill(TITLE_A)
+    settle(page)
+    chip(page, "object-detection", ".chip-toggle").click()
+    page.locator("#title").fill(TITLE_B)
+    expect(chip(page, "graph-neural-networks")).to_be_visible()
+    settle(page)
+    expect(chip(page, "object-detection")).to_have_class(re.compile(r"\bpinned\b"))
+    sent = submitted(page)
+    current = [t["tag"] for t in answers[-1]["tags"] + answers[-1]["long_tail"]]
+    assert sent["suggested"] == current and "object-detection" not in current
+    assert sent["added"] == ["object-detection"] and sent["accepted"] == []
+    assert sent["prediction_id"] == answers[-1]["prediction_id"]
+    chip(page, "object-detection", ".chip-toggle").focus()
+    page.keyboard.press("Enter")  # un-accepted, the kept chip goes: focus stays on the form
+    expect(chip(page, "object-detection")).to_have_count(0)
+    assert page.evaluate("document.activeElement.tagName") != "BODY"
+
+
+def test_enter_on_a_tag_already_chosen_says_so(page: Page, live_server) -> None:
+    open_page(page, live_server.url)
+    add = page.locator("#add-tag")
+    for typed in ("audio", "audio", "em", "EM"):  # audio-tagging and embeddings match too
+        add.fill(typed)
+        add.press("Enter")
+    added = [c.get_attribute("data-tag") for c in page.locator("#added .chip").all()]
+    assert added == ["audio", "expectation-maximization"]
+    expect(page.locator("#status")).to_contain_text("is already among your tags")
+    add.fill("audio")
+    add.press("ArrowDown")  # a highlight the author moves is what Enter takes
+    add.press("Enter")
+    expect(page.locator("#added .chip")).to_have_count(3)
+
+
+def test_the_add_button_takes_the_highlighted_option_on_a_slow_click(
+    page: Page, live_server
+) -> None:
+    open_page(page, live_server.url)
+    page.locator("#add-tag").fill("convol")
+    first = page.locator("#add-tag-listbox [role='option']").first
+    expect(first).to_have_class(re.compile(r"\bactive\b"))
+    tag = first.get_attribute("data-tag")
+    page.locator("#add-tag-button").click(delay=150)  # mouse down … up, as a hand does
+    expect(page.locator(f'#added .chip[data-tag="{tag}"]')).to_be_visible()
+
+
+def test_submit_waits_until_the_text_stops_changing(page: Page, live_server) -> None:
+    asked: list[tuple[str, dict]] = []
+
+    def on_response(response) -> None:
+        if response.url.endswith("/v1/suggest") and response.ok:
+            asked.append((json.loads(response.request.post_data)["description"], response.json()))
+
+    page.on("response", on_response)
+    posted: list[dict] = []
+
+    def on_request(request) -> None:
+        if request.url.endswith("/v1/feedback"):
+            posted.append(json.loads(request.post_data))
+
+    page.on("request", on_request)
+    open_page(page, live_server.url)
+    page.locator("#title").fill(TITLE_A)
+    settle(page)
+    held = HeldRequests(page, "**/v1/suggest")
+    page.locator("#description").fill("A first edit")
+    page.locator("#submit").click()  # waits for the held refresh …
+    page.wait_for_function("document.getElementById('submit').disabled")
+    final = "A second edit about speech recognition"
+    page.locator("#description").fill(final)  # … while the author types on
+    held.release()
+    expect(page.locator("#submit")).to_be_enabled()
+    if not posted:  # the chips changed: the author reviews them, then submits again
+        expect(page.locator("#status")).to_have_attribute("data-kind", "info")
+        submitted(page)
+    answer = next(body for description, body in reversed(asked) if description == final)
+    assert [(p["description"], p.get("prediction_id")) for p in posted] == [
+        (final, answer["prediction_id"])
+    ]
+
+
+def test_the_same_choice_is_saved_once_even_after_a_fresh_prediction(
+    page: Page, live_server
+) -> None:
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.url.endswith("/v1/feedback") else None)
+    open_page(page, live_server.url)
+    page.locator("#title").fill(TITLE_A)
+    settle(page)
+    chip(page, "object-detection", ".chip-toggle").click()
+    submitted(page)
+    expect(page.locator("#status")).to_have_attribute("data-kind", "success")
+    page.locator("#title").press("End")
+    page.locator("#title").press("x")
+    page.locator("#title").press("Backspace")  # the same text, a new prediction id
+    expect(page.locator("#suggestions")).to_have_attribute("aria-busy", "true")
+    settle(page)
+    page.locator("#submit").click()
+    expect(page.locator("#status")).to_contain_text("Already saved as reference")
+    assert len(posted) == 1
+
+
+def test_a_tag_typed_but_not_added_is_not_lost_on_submit(page: Page, live_server) -> None:
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.url.endswith("/v1/feedback") else None)
+    open_page(page, live_server.url)
+    page.locator("#title").fill(TITLE_A)
+    settle(page)
+    page.locator("#add-tag").fill("nlp")
+    page.locator("#submit").click()
+    expect(page.locator("#status")).to_contain_text("“nlp” in Add a tag is not added yet")
+    expect(page.locator("#add-tag")).to_be_focused()
+    page.locator("#add-tag").press("Enter")
+    sent = submitted(page)
+    assert sent["added"] == ["natural-language-processing"] and len(posted) == 1
+
+
+def test_start_over_during_a_slow_save_frees_submit_and_says_what_was_saved(
+    page: Page, live_server
+) -> None:
+    open_page(page, live_server.url)
+    page.locator("#title").fill(TITLE_A)
+    settle(page)
+    held = HeldRequests(page, "**/v1/feedback")
+    page.locator("#submit").click()
+    page.wait_for_function("document.getElementById('submit').disabled")
+    page.locator("#reset").click()
+    expect(page.locator("#submit")).to_be_enabled()  # the next project can be submitted
+    page.locator("#title").fill(TITLE_B)
+    held.release()
+    expect(page.locator("#status")).to_contain_text("Your previous project was saved as reference")
+    expect(page.locator("#title")).to_have_value(TITLE_B)

@@ -13,6 +13,7 @@
 
   var DEBOUNCE_MS = 250;
   var MAX_OPTIONS = 8;
+  var FEEDBACK_TIMEOUT_MS = 20000;   // a hung save must not keep Submit disabled for good
 
   var $ = function (id) { return document.getElementById(id); };
   var el = {
@@ -56,6 +57,7 @@
     timer: null,
     options: [],            // current autocomplete options
     active: -1,             // index of the highlighted option
+    picked: false,          // the author moved the highlight (arrow keys, hover)
     submitting: false,
     generation: 0,          // bumped by "Start over": a submit still waiting then saves nothing
     running: null,          // promise of the suggest request in flight (submit waits for it)
@@ -249,6 +251,7 @@
       state.controller = null;
       state.applied = seq;
       state.shown = [];
+      state.removed.clear();
       state.predictionId = null;
       setStale(false);
       setBusy(false);
@@ -278,6 +281,9 @@
       // A tag the author added by hand that the model now suggests is that suggestion,
       // accepted (as addTag does): never both a rejected chip and an added one.
       var nowShown = new Set(state.shown.map(function (t) { return t.tag; }));
+      // a removal answers the chips it was made on: a tag no longer suggested is not
+      // "removed" (nor restorable, nor reported as rejected) any more
+      state.removed.forEach(function (tag) { if (!nowShown.has(tag)) state.removed.delete(tag); });
       var adopted = state.added.filter(function (tag) { return nowShown.has(tag); });
       if (adopted.length) {
         adopted.forEach(function (tag) { state.accepted.add(tag); state.removed.delete(tag); });
@@ -437,10 +443,18 @@
   }
 
   function toggleAccepted(tag) {
+    var chips = Array.from(el.suggestions.querySelectorAll(".chip"));
+    var idx = chips.findIndex(function (c) { return c.dataset.tag === tag; });
+    var neighbour = chips[idx + 1] || chips[idx - 1];
     if (state.accepted.has(tag)) state.accepted.delete(tag);
     else state.accepted.add(tag);
     clearStatus("submit");
     renderSuggestions(tag);
+    if (!el.suggestions.querySelector('.chip[data-tag="' + cssEscape(tag) + '"]')) {
+      // a kept chip of an earlier text, un-accepted, is gone: focus must not fall to <body>
+      var next = neighbour && el.suggestions.querySelector('.chip[data-tag="' + cssEscape(neighbour.dataset.tag) + '"] .chip-toggle');
+      (next || el.addTag).focus();
+    }
   }
 
   function removeSuggestion(tag) {
@@ -483,9 +497,9 @@
     clearStatus("submit");
     clearStatus("add");
     var shown = visibleSuggestions().some(function (t) { return t.tag === tag; });
+    state.removed.delete(tag);   // chosen now: never both rejected and added
     if (shown || state.shown.some(function (t) { return t.tag === tag; })) {
       // The model already suggested it: adding it means accepting that suggestion.
-      state.removed.delete(tag);
       state.accepted.add(tag);
       renderSuggestions();
     } else if (state.added.indexOf(tag) === -1) {
@@ -612,7 +626,7 @@
       if (!opt.inModel) li.appendChild(text("span", "not predicted", "option-note"));
       li.addEventListener("mousedown", function (ev) { ev.preventDefault(); });   // keep focus in input
       li.addEventListener("click", function () { addTag(opt.tag); });
-      li.addEventListener("mousemove", function () { if (state.active !== i) { state.active = i; highlight(); } });
+      li.addEventListener("mousemove", function () { if (state.active !== i) { state.active = i; state.picked = true; highlight(); } });
       el.listbox.appendChild(li);
     });
     el.listbox.hidden = false;
@@ -643,6 +657,7 @@
   function openOptions() {
     state.options = findOptions(el.addTag.value);
     state.active = state.options.length ? 0 : -1;
+    state.picked = false;
     renderOptions();
   }
 
@@ -655,8 +670,11 @@
   }
 
   function commitTyped() {
-    if (state.active >= 0 && state.options[state.active]) { addTag(state.options[state.active].tag); return; }
     var raw = el.addTag.value;
+    var option = state.active >= 0 ? state.options[state.active] : null;
+    // a highlight the author chose wins; otherwise the name typed in full does (a tag
+    // already chosen is said so, not swapped for the first longer match, e.g. audio-tagging)
+    if (option && state.picked) { addTag(option.tag); return; }
     if (!raw.trim()) return;
     var taken = takenTag(raw);
     if (taken) {
@@ -665,6 +683,8 @@
     }
     var tag = state.canonical.get(normalise(raw)) || state.canonical.get(raw.trim().toLowerCase());
     if (tag) { addTag(tag); return; }
+    option = option || findOptions(raw)[0];   // e.g. the highlight dropped by a blur
+    if (option) { addTag(option.tag); return; }
     if (!state.vocab.length) {
       setStatus("error", "add", [text("p", "The tag list has not loaded yet; try again in a moment.", "status-detail")]);
       loadVocabulary();
@@ -694,26 +714,33 @@
       el.title.focus();
       return;
     }
-    var hadFocus = document.activeElement === el.submit;
-    state.submitting = true;
-    el.submit.disabled = true;
-    el.submit.setAttribute("aria-busy", "true");
+    var hadFocus = document.activeElement === el.submit, generation = state.generation;
+    setSubmitting(true);
     try {
       await send(title);
     } finally {
-      state.submitting = false;
-      el.submit.disabled = false;
-      el.submit.removeAttribute("aria-busy");
-      if (hadFocus) el.submit.focus();   // a disabled button drops focus to <body>
+      // after "Start over" the button already belongs to the next project
+      if (state.generation === generation) {
+        setSubmitting(false);
+        // a disabled button drops focus to <body>: put it back, unless send() moved it
+        if (hadFocus && (!document.activeElement || document.activeElement === document.body)) el.submit.focus();
+      }
     }
+  }
+
+  function setSubmitting(on) {
+    state.submitting = on;
+    el.submit.disabled = on;
+    if (on) el.submit.setAttribute("aria-busy", "true");
+    else el.submit.removeAttribute("aria-busy");
   }
 
   async function send(title) {
     // The feedback must describe the suggestions for *this* text: a refresh still
-    // pending (typed within the debounce) is made first; if it changes the chips, the
-    // author sees them before anything is saved.
+    // pending (typed within the debounce) is made first, and again while the author
+    // keeps typing; if it changes the chips, the author sees them before anything is saved.
     var before = chipKey(), generation = state.generation;
-    await flushSuggest();
+    while (state.timer || state.running) await flushSuggest();
     if (state.generation !== generation) return;   // started over meanwhile: not this project
     if (visibleTitle() !== title) {
       info("Your title changed while the suggestions were updated — review them, then submit again.");
@@ -723,35 +750,29 @@
       info("Suggestions were updated for your latest text — review them, then submit again.");
       return;
     }
-    var shown = visibleSuggestions();
-    var suggested = shown.map(function (t) { return t.tag; });
-    state.removed.forEach(function (tag) { if (suggested.indexOf(tag) === -1) suggested.push(tag); });
-    var accepted = shown.filter(function (t) { return state.accepted.has(t.tag); }).map(function (t) { return t.tag; });
-    var payload = {
-      title: title,
-      description: el.description.value,
-      suggested: suggested,
-      accepted: accepted,
-      added: state.added.slice(),
-    };
-    if (el.suggestions.dataset.stale === "true") {
-      // The chips answered an earlier text (their refresh failed): they were not
-      // suggestions for this one. The tags the author kept are still the author's choice.
-      payload.suggested = [];
-      payload.accepted = [];
-      payload.added = accepted.concat(state.added.filter(function (t) { return accepted.indexOf(t) === -1; }));
-    } else if (state.predictionId) {
-      payload.prediction_id = state.predictionId;
+    var pending = el.addTag.value.trim();
+    if (pending) {
+      info("“" + pending + "” in Add a tag is not added yet — press Enter to add it, or clear it.");
+      el.addTag.focus();
+      return;
     }
-    var key = JSON.stringify(payload);
+    var payload = feedbackPayload(title);
+    // the same choice for the same text is saved once (a fresh prediction id is no change)
+    var key = JSON.stringify(Object.assign({}, payload, { prediction_id: undefined }));
     if (state.lastSaved && state.lastSaved.key === key) {
       info("Already saved as reference " + state.lastSaved.id +
            ". Change the tags, or start over for another project.");
       return;
     }
+    var controller = new AbortController();
+    var timeout = setTimeout(function () { controller.abort(); }, FEEDBACK_TIMEOUT_MS);
     try {
-      var body = await postJSON("v1/feedback", payload);
+      var body = await postJSON("v1/feedback", payload, controller.signal);
       var id = body && body.id !== undefined ? body.id : "";
+      if (state.generation !== generation) {   // the form holds another project by now
+        info("Your previous project was saved as reference " + id + ".");
+        return;
+      }
       var p = text("p", "", "status-title");
       p.appendChild(text("strong", "Thanks — feedback saved."));
       var detail = text("p", "", "status-detail");
@@ -766,13 +787,39 @@
       el.status.dataset.feedbackId = String(id);
       state.lastSaved = { key: key, id: String(id) };
     } catch (err) {
-      if (err.problem) showProblem(err.problem, "submit");
+      if (state.generation !== generation) return;
+      if (err && err.name === "AbortError") {
+        showProblem({ title: "The server did not answer in time",
+                      detail: "Your feedback may not have been saved; submit again to make sure." }, "submit");
+      } else if (err.problem) showProblem(err.problem, "submit");
       else showNetworkError("submit", err);
+    } finally {
+      clearTimeout(timeout);
     }
+  }
+
+  /** What the author saw and chose. ``suggested`` is the model's current answer only (the
+   * chips of this prediction, removed ones included); an accepted chip kept from an earlier
+   * text is the author's own tag, so it is sent as added, as are the chips of a failed
+   * refresh (they answered another text). */
+  function feedbackPayload(title) {
+    var stale = el.suggestions.dataset.stale === "true";
+    var current = stale ? [] : state.shown.map(function (t) { return t.tag; });
+    var accepted = current.filter(function (tag) { return state.accepted.has(tag) && !state.removed.has(tag); });
+    var added = [];
+    visibleSuggestions().forEach(function (t) {
+      if (state.accepted.has(t.tag) && accepted.indexOf(t.tag) === -1) added.push(t.tag);
+    });
+    state.added.forEach(function (tag) { if (added.indexOf(tag) === -1) added.push(tag); });
+    var payload = { title: title, description: el.description.value,
+                    suggested: current, accepted: accepted, added: added };
+    if (!stale && state.predictionId) payload.prediction_id = state.predictionId;
+    return payload;
   }
 
   function resetAll() {
     state.generation++;
+    setSubmitting(false);   // a save still in flight finishes on its own; it says so
     if (state.timer) clearTimeout(state.timer);
     state.timer = null;
     if (state.controller) state.controller.abort();
@@ -829,15 +876,18 @@
     if (el.title.getAttribute("aria-invalid")) { el.title.removeAttribute("aria-invalid"); el.titleError.textContent = ""; }
     scheduleSuggest();
   });
+  /** Enter that confirms an IME composition (Japanese, Chinese…) is text, not a command. */
+  function composing(ev) { return ev.isComposing || ev.keyCode === 229; }
+
   el.title.addEventListener("keydown", function (ev) {
-    if (ev.key !== "Enter") return;
+    if (ev.key !== "Enter" || composing(ev)) return;
     ev.preventDefault();
     if (ev.ctrlKey || ev.metaKey) submit();   // Ctrl/⌘+Enter submits, as in the description
     else el.description.focus();
   });
   el.description.addEventListener("input", scheduleSuggest);
   el.description.addEventListener("keydown", function (ev) {
-    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); submit(); }   // Ctrl/⌘+Enter submits
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && !composing(ev)) { ev.preventDefault(); submit(); }   // Ctrl/⌘+Enter submits
   });
   el.form.addEventListener("submit", submit);
   el.restore.addEventListener("click", function () {
@@ -852,14 +902,15 @@
   el.addTag.addEventListener("focus", function () { if (el.addTag.value.trim()) openOptions(); });
   el.addTag.addEventListener("blur", function () { setTimeout(closeOptions, 0); });
   el.addTag.addEventListener("keydown", function (ev) {
+    if (composing(ev)) return;
     var n = state.options.length;
     if (ev.key === "ArrowDown") {
       ev.preventDefault();
       if (el.listbox.hidden) { openOptions(); return; }
-      if (n) { state.active = (state.active + 1) % n; highlight(); }
+      if (n) { state.active = (state.active + 1) % n; state.picked = true; highlight(); }
     } else if (ev.key === "ArrowUp") {
       ev.preventDefault();
-      if (n) { state.active = (state.active - 1 + n) % n; highlight(); }
+      if (n) { state.active = (state.active - 1 + n) % n; state.picked = true; highlight(); }
     } else if (ev.key === "Enter") {
       ev.preventDefault();
       commitTyped();
@@ -870,6 +921,8 @@
       closeOptions();
     }
   });
+  // pressing Add must not blur the input first: blur closes the options and drops the highlight
+  el.addTagButton.addEventListener("mousedown", function (ev) { ev.preventDefault(); });
   el.addTagButton.addEventListener("click", function () { commitTyped(); });
 
   renderSuggestions();
