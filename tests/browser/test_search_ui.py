@@ -287,3 +287,100 @@ def test_typing_back_to_the_last_search_leaves_no_second_copy(page: Page, search
     assert page.evaluate("history.length") == depth + 1  # the typed entry, now forward
     page.go_back()  # one Back leaves "gan"
     expect(page).not_to_have_url(re.compile(r"q="))
+
+
+def _search_requests(page: Page) -> list[str]:
+    """The query strings of the page's /v1/search requests, in order."""
+    seen: list[str] = []
+
+    def on_request(request) -> None:
+        if "/v1/search?" in request.url:
+            seen.append(request.url.split("?", 1)[1].replace("&limit=10&prefix=true", ""))
+
+    page.on("request", on_request)
+    return seen
+
+
+def test_a_typed_date_is_one_search_and_one_history_entry(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search")
+    expect(page.locator(HITS).first).to_be_visible()
+    asked = _search_requests(page)
+    depth = page.evaluate("history.length")
+    page.locator("#from").focus()
+    page.keyboard.type("03012020", delay=40)  # 0002-03-01, 0020-03-01 … as it is typed
+    expect(page).to_have_url(re.compile(r"from=2020-03-01$"))
+    expect(page.locator("#hits")).to_have_attribute("aria-busy", "false")
+    assert asked == ["from=2020-03-01"]
+    assert page.evaluate("history.length") == depth + 1
+
+
+def test_a_double_click_on_next_moves_one_page(page: Page, search_server) -> None:
+    page.set_viewport_size({"width": 1280, "height": 3000})  # Next stays under the pointer
+    page.goto(search_server.url + "/search?tags=computer-vision")
+    expect(page.locator(HITS).first).to_be_visible()
+    depth = page.evaluate("history.length")
+    page.locator("#next").dblclick()
+    expect(page).to_have_url(re.compile(r"offset=10$"))
+    expect(page.locator("#page-info")).to_have_text(re.compile(r"^Page 2 of"))
+    assert page.evaluate("history.length") == depth + 1
+    page.go_back()
+    expect(page.locator("#page-info")).to_have_text(re.compile(r"^Page 1 of"))
+
+
+def test_keyboard_focus_stays_on_a_pressed_facet(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search")
+    facet = page.locator("#facets .facet").first
+    expect(facet).to_be_visible()
+    tag = facet.get_attribute("data-tag")
+    facet.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#selected .chip")).to_have_count(1)
+    pressed = page.locator(f'#facets .facet[data-tag="{tag}"]')
+    expect(pressed).to_have_attribute("aria-pressed", "true")
+    expect(pressed).to_be_focused()  # drawn again, and focused again
+    page.locator("#clear-tags").focus()
+    page.keyboard.press("Enter")  # the button hides: focus goes to the results, not the top
+    expect(page.locator("#selected .chip")).to_have_count(0)
+    expect(page.locator("#results-heading")).to_be_focused()
+
+
+def test_links_the_page_cannot_show_as_written_are_mended(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search?q=zzzqqqxx&offset=20")  # past the end of nothing
+    expect(page).not_to_have_url(re.compile(r"offset="))
+    expect(page.locator("#page-info")).to_have_text("Page 1 of 1")
+    expect(page.locator("#prev")).to_be_disabled()
+    page.goto(search_server.url + "/search?offset=20000")  # beyond the API's 10,000
+    expect(page.locator(HITS).first).to_be_visible()
+    expect(page.locator("#search-error")).to_be_empty()
+    page.goto(search_server.url + "/search?from=2020-03-01T12:00:00")  # a date-time: its day
+    expect(page.locator("#from")).to_have_value("2020-03-01")
+    expect(page).to_have_url(re.compile(r"from=2020-03-01$"))
+
+
+@pytest.mark.parametrize("then", ["keystroke", "enter"])
+def test_the_url_follows_the_query_typed_as_the_page_steps_back(
+    page: Page, search_server, then: str
+) -> None:
+    # typing back to the previous search steps back in history (no second copy); input in
+    # the moment that step takes must still end with URL, box and results agreeing
+    page.goto(search_server.url + "/search")
+    expect(page.locator(HITS).first).to_be_visible()
+    _search(page, "gan", enter=True)
+    _search(page, "ganx", enter=False)
+    asked = _search_requests(page)
+    action = {
+        "keystroke": "q.value = 'gany'; q.dispatchEvent(new Event('input', {bubbles: true}));",
+        "enter": "q.value = 'gany'; document.getElementById('search-form').requestSubmit();",
+    }[then]
+    page.evaluate(
+        "() => { const q = document.getElementById('q'); q.value = 'gan';"
+        " q.dispatchEvent(new Event('input', {bubbles: true}));"
+        f" setTimeout(() => {{ {action} }}, 201); }}"  # just after the 200 ms debounce
+    )
+    expect(page).to_have_url(re.compile(r"q=gany$"))
+    expect(page.locator("#q")).to_have_value("gany")
+    expect(page.locator("#hits")).to_have_attribute("aria-busy", "false")
+    assert asked[-1] == "q=gany"
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=gan$"))
+    expect(page.locator("#q")).to_have_value("gan")

@@ -15,6 +15,9 @@
 
   var DEBOUNCE_MS = 200;
   var PAGE = 10;
+  var MAX_OFFSET = 10000;   // the API's limit
+  var MAX_Q = 500;          // the field's maxlength, which a link does not obey
+  var BACK_WAIT_MS = 1000;  // how long our own history.back() may take to land
   var $ = function (id) { return document.getElementById(id); };
   var el = {
     form: $("search-form"), q: $("q"), mode: $("mode"), from: $("from"), to: $("to"),
@@ -24,9 +27,12 @@
   };
   // typing: the current history entry was made by search-as-you-type since the last
   // deliberate step, so more typing may overwrite it and Enter adopts it; base: the URL
-  // of the entry under it; ignorePop: the popstate of our own history.back() is skipped
+  // of the entry under it; backTo: the URL our own history.back() is heading for (URL
+  // changes wait for it, in deferred); shownOffset: the offset of the results on screen;
+  // refocus: the filter button a keyboard user pressed, focused again after the render
   var state = { tags: [], offset: 0, seq: 0, timer: null, total: 0, typing: false,
-                base: null, ignorePop: false };
+                base: null, backTo: null, backTimer: null, deferred: null, shownOffset: 0,
+                refocus: null };
 
   function node(tag, cls, text) {
     var n = document.createElement(tag);
@@ -76,6 +82,7 @@
    * - how = "push" (a facet, a page, a filter): a new step from the results on screen;
    * - anything else (a canonicalized link, a page past the end) replaces the entry. */
   function syncUrl(p, how) {
+    if (state.backTo !== null) { state.deferred = { p: p, how: how }; return; }   // after it lands
     var qs = p.toString();
     var url = qs ? "?" + qs : location.pathname;
     var here = location.search || location.pathname;
@@ -83,7 +90,8 @@
     if (how === "type" || how === "enter") {
       if (typed && url === state.base) {   // back where typing started: no second copy
         state.typing = false;
-        state.ignorePop = true;
+        state.backTo = url;
+        state.backTimer = setTimeout(backLanded, BACK_WAIT_MS);   // should its popstate not come
         history.back();
         return;
       }
@@ -100,6 +108,15 @@
     else history.replaceState(null, "", url);
   }
 
+  /** Our own step back is done: make the URL changes that waited for it. */
+  function backLanded() {
+    clearTimeout(state.backTimer);
+    state.backTo = null;
+    var waiting = state.deferred;
+    state.deferred = null;
+    if (waiting) syncUrl(waiting.p, waiting.how);
+  }
+
   /** A deliberate step supersedes the search still waiting on the typing debounce. */
   function cancelTyping() {
     clearTimeout(state.timer);
@@ -108,12 +125,13 @@
 
   function fromUrl() {
     var p = new URLSearchParams(location.search);
-    el.q.value = p.get("q") || "";
+    el.q.value = (p.get("q") || "").slice(0, MAX_Q);
     state.tags = p.getAll("tags");
     el.mode.value = p.get("mode") === "any" ? "any" : "all";
-    el.from.value = p.get("from") || "";
-    el.to.value = p.get("to") || "";
-    var offset = Math.max(0, parseInt(p.get("offset") || "0", 10) || 0);
+    // a date field holds a day: a link's date-time keeps its day rather than vanishing
+    el.from.value = (p.get("from") || "").slice(0, 10);
+    el.to.value = (p.get("to") || "").slice(0, 10);
+    var offset = Math.min(MAX_OFFSET, Math.max(0, parseInt(p.get("offset") || "0", 10) || 0));
     state.offset = offset - (offset % PAGE);   // a page boundary, as the pager moves
   }
 
@@ -129,10 +147,11 @@
    * shared link shows what its author saw. */
   function run(how) {
     var seq = ++state.seq;
-    var p = params();
+    var asked = params();   // what this request is for (the form may change meanwhile)
+    var p = new URLSearchParams(asked);
     p.set("limit", String(PAGE));
     p.set("prefix", "true");
-    syncUrl(params(), how);
+    syncUrl(asked, how);
     el.hits.setAttribute("aria-busy", "true");
     fetch("v1/search?" + p.toString(), { headers: { Accept: "application/json" } })
       .then(function (r) {
@@ -150,18 +169,23 @@
           return;
         }
         el.error.textContent = "";
-        if (res.body.total > 0 && state.offset >= res.body.total) {
-          // a link past the last page (or results that shrank): show the last page
-          state.offset = Math.floor((res.body.total - 1) / PAGE) * PAGE;
+        if (state.offset > 0 && state.offset >= res.body.total && !state.timer) {
+          // a link past the last page (or results that shrank): show the last page; not
+          // when newer typing waits, whose search starts on page 1 anyway
+          state.offset = res.body.total ? Math.floor((res.body.total - 1) / PAGE) * PAGE : 0;
           run();
           return;
         }
         if (res.body.tags && res.body.tags.join("\n") !== state.tags.join("\n")) {
           state.tags = res.body.tags.slice();   // aliases from a link, as canonical tags
           renderSelected();
-          syncUrl(params());
+          asked.delete("tags");   // the URL of what was asked, tags canonical
+          state.tags.forEach(function (t) { asked.append("tags", t); });
+          syncUrl(asked);
         }
+        state.shownOffset = state.offset;
         render(res.body);
+        restoreFocus();
       })
       .catch(function () {
         if (seq !== state.seq) return;
@@ -177,12 +201,34 @@
   }
 
   function toggleTag(tag) {
+    rememberFocus(tag);
     var i = state.tags.indexOf(tag);
     if (i >= 0) state.tags.splice(i, 1); else state.tags.push(tag);
     cancelTyping();
     state.offset = 0;
     renderSelected();
     run("push");
+  }
+
+  /** The buttons are drawn again with the results: a keyboard user pressing a facet, a
+   * tag chip or a remove button must not be sent back to the top of the page. */
+  function rememberFocus(tag) {
+    var a = document.activeElement;
+    state.refocus = a && a.tagName === "BUTTON" && a !== document.body
+      ? { tag: tag, kind: a.classList.contains("facet") ? "facet" : "other" } : null;
+  }
+
+  function restoreFocus() {
+    var r = state.refocus;
+    state.refocus = null;
+    if (!r || (document.activeElement && document.activeElement !== document.body)) return;
+    var target = r.kind === "facet"
+      ? el.facets.querySelector('.facet[data-tag="' + cssEscape(r.tag) + '"]') : null;
+    (target || $("results-heading")).focus();
+  }
+
+  function cssEscape(value) {
+    return window.CSS && CSS.escape ? CSS.escape(value) : value.replace(/["\\]/g, "\\$&");
   }
 
   function renderSelected() {
@@ -200,13 +246,16 @@
     el.selectedWrap.hidden = state.tags.length === 0;
     // all-of / any-of only means something with two tags or more
     document.getElementById("mode-wrap").hidden = state.tags.length < 2;
+    if (state.tags.length < 2) el.mode.value = "all";   // hidden state the URL would not keep
   }
 
   function renderFacets(facets) {
     el.facets.replaceChildren();
     var shown = facets.map(function (f) { return f.tag; });
     var list = facets.slice();
-    state.tags.forEach(function (t) { if (shown.indexOf(t) < 0) list.unshift({ tag: t, count: null }); });
+    var pinned = state.tags.filter(function (t) { return shown.indexOf(t) < 0; })
+      .map(function (t) { return { tag: t, count: null }; });
+    list = pinned.concat(list);   // selected tags the facets lack, first, in their order
     list.forEach(function (f) {
       var li = node("li");
       var b = node("button", "facet");
@@ -337,14 +386,23 @@
 
   el.form.addEventListener("submit", function (e) { e.preventDefault(); cancelTyping(); state.offset = 0; run("enter"); });
   el.q.addEventListener("input", schedule);
-  [el.mode, el.from, el.to].forEach(function (x) { x.addEventListener("change", function () { cancelTyping(); state.offset = 0; run("push"); }); });
-  el.clear.addEventListener("click", function () { cancelTyping(); state.tags = []; renderSelected(); state.offset = 0; run("push"); });
-  el.prev.addEventListener("click", function () { cancelTyping(); state.offset = Math.max(0, state.offset - PAGE); run("push"); $("results-heading").focus(); });
-  el.next.addEventListener("click", function () { cancelTyping(); state.offset += PAGE; run("push"); $("results-heading").focus(); });
+  el.mode.addEventListener("change", function () { cancelTyping(); state.offset = 0; run("push"); });
+  // a typed date changes at every complete value (0002-03-01, 0020-03-01 …): like text,
+  // it is searched once it stops changing, in one history entry
+  [el.from, el.to].forEach(function (x) { x.addEventListener("change", schedule); });
+  el.clear.addEventListener("click", function () { rememberFocus(null); cancelTyping(); state.tags = []; renderSelected(); state.offset = 0; run("push"); });
+  // a step from the page on screen: a double click does not skip a page
+  el.prev.addEventListener("click", function () { cancelTyping(); state.offset = Math.max(0, state.shownOffset - PAGE); run("push"); $("results-heading").focus(); });
+  el.next.addEventListener("click", function () { cancelTyping(); state.offset = state.shownOffset + PAGE; run("push"); $("results-heading").focus(); });
   window.addEventListener("popstate", function () {   // Back / Forward
+    if (state.backTo !== null) {
+      var ours = (location.search || location.pathname) === state.backTo;
+      if (!ours) state.deferred = null;   // the visitor went elsewhere too: follow the URL
+      backLanded();
+      if (ours) return;   // our own step back: the form and results are already right
+    }
     cancelTyping();
     state.typing = false;
-    if (state.ignorePop) { state.ignorePop = false; return; }   // our own step back
     fromUrl(); renderSelected(); run();
   });
 
