@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright", reason="playwright is not installed")
+from held_routes import HeldRequests
 from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).parents[2]
@@ -384,3 +385,27 @@ def test_the_url_follows_the_query_typed_as_the_page_steps_back(
     page.go_back()
     expect(page).to_have_url(re.compile(r"q=gan$"))
     expect(page.locator("#q")).to_have_value("gan")
+
+
+def test_a_link_with_an_alias_keeps_one_url_per_search(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search?tags=nlp&from=2015-01-01")
+    expect(page).to_have_url(re.compile(r"\?tags=natural-language-processing&from=2015-01-01$"))
+    depth = page.evaluate("history.length")
+    page.locator("#q").press("Enter")  # the same search, confirmed: no second entry
+    expect(page.locator("#hits")).to_have_attribute("aria-busy", "false")
+    assert page.evaluate("history.length") == depth
+
+
+def test_focus_is_not_taken_back_from_a_visitor_who_moved_on(page: Page, search_server) -> None:
+    page.goto(search_server.url + "/search")
+    facets = page.locator("#facets .facet")
+    expect(facets.nth(1)).to_be_visible()
+    pressed = facets.first.get_attribute("data-tag")
+    held = HeldRequests(page, "**/v1/search?**")
+    facets.first.focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # on to the next facet while the answer is on its way
+    held.release()
+    expect(page.locator("#selected .chip")).to_have_count(1)
+    expect(page.locator("#hits")).to_have_attribute("aria-busy", "false")
+    assert page.evaluate("document.activeElement.dataset.tag || ''") != pressed

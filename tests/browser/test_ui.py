@@ -8,7 +8,6 @@ debouncing, and out-of-order answers being ignored.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright", reason="playwright is not installed")
-from playwright.sync_api import Error as PlaywrightError
+from held_routes import HeldRequests
 from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).parents[2]
@@ -55,31 +54,6 @@ def open_page(page: Page, url: str) -> None:
     page.goto(url + "/")
     expect(page.locator("#model-version")).not_to_have_text("connecting…")
     expect(page.locator("#add-tag")).to_have_attribute("data-vocab", "ready")
-
-
-class HeldRequests:
-    """Requests to ``pattern`` wait until :meth:`release`: an answer that must not land
-    before the test's next step cannot, however the machine is loaded."""
-
-    def __init__(self, page: Page, pattern: str) -> None:
-        self.page, self.pattern = page, pattern
-        self.holding, self.held = True, []
-        page.route(pattern, self._on_route)
-
-    def _on_route(self, route) -> None:
-        # a route dispatched after release (queued during its last wait) goes through
-        if self.holding:
-            self.held.append(route)
-        else:
-            route.continue_()
-
-    def release(self) -> None:
-        self.holding = False
-        while self.held:
-            route = self.held.pop(0)
-            with contextlib.suppress(PlaywrightError):  # the page aborted it meanwhile
-                route.continue_()
-        self.page.unroute(self.pattern)
 
 
 def test_author_flow_stores_feedback(page: Page, live_server, tmp_path_factory) -> None:
@@ -819,3 +793,34 @@ def test_start_over_during_a_slow_save_frees_submit_and_says_what_was_saved(
     held.release()
     expect(page.locator("#status")).to_contain_text("Your previous project was saved as reference")
     expect(page.locator("#title")).to_have_value(TITLE_B)
+
+
+def test_escape_then_enter_adds_nothing_unseen(page: Page, live_server) -> None:
+    open_page(page, live_server.url)
+    add = page.locator("#add-tag")
+    add.fill("convol")
+    expect(page.locator("#add-tag-listbox")).to_be_visible()
+    add.press("Escape")  # the author closed the options: Enter must not pick one of them
+    add.press("Enter")
+    expect(page.locator("#status")).to_contain_text("is not a known tag")
+    expect(page.locator("#added .chip")).to_have_count(0)
+
+
+def test_a_late_save_of_the_previous_project_keeps_the_new_ones_status(
+    page: Page, live_server
+) -> None:
+    open_page(page, live_server.url)
+    page.locator("#title").fill(TITLE_A)
+    settle(page)
+    held = HeldRequests(page, "**/v1/feedback", limit=1)  # only project A's save waits
+    page.locator("#submit").click()
+    page.wait_for_function("document.getElementById('submit').disabled")
+    page.locator("#reset").click()
+    page.locator("#title").fill(TITLE_B)
+    settle(page)
+    submitted(page)
+    expect(page.locator("#status")).to_have_attribute("data-kind", "success")
+    new_id = page.locator("#feedback-id").text_content()
+    held.release()
+    expect(page.locator("#announce")).to_contain_text("previous project was saved as reference")
+    expect(page.locator("#feedback-id")).to_have_text(new_id)

@@ -14,6 +14,7 @@
   var DEBOUNCE_MS = 250;
   var MAX_OPTIONS = 8;
   var FEEDBACK_TIMEOUT_MS = 20000;   // a hung save must not keep Submit disabled for good
+  var SUGGEST_TIMEOUT_MS = 15000;    // nor a hung suggestion the chips
 
   var $ = function (id) { return document.getElementById(id); };
   var el = {
@@ -58,6 +59,7 @@
     options: [],            // current autocomplete options
     active: -1,             // index of the highlighted option
     picked: false,          // the author moved the highlight (arrow keys, hover)
+    dismissed: false,       // the author closed the options with Escape
     submitting: false,
     generation: 0,          // bumped by "Start over": a submit still waiting then saves nothing
     running: null,          // promise of the suggest request in flight (submit waits for it)
@@ -262,6 +264,8 @@
     var controller = new AbortController();
     state.controller = controller;
     setBusy(true);
+    // a suggestion that never answers must not keep the chips busy (and Submit waiting)
+    var timeout = setTimeout(function () { controller.timedOut = true; controller.abort(); }, SUGGEST_TIMEOUT_MS);
     try {
       var body = await postJSON("v1/suggest", { title: title, description: description }, controller.signal);
       if (seq < state.applied || seq !== state.seq) return;   // stale or out of order
@@ -299,15 +303,19 @@
       renderSuggestions();
       announceSuggestions();
     } catch (err) {
-      if (err && err.name === "AbortError") return;
+      if (err && err.name === "AbortError" && !controller.timedOut) return;   // superseded
       if (seq !== state.seq) return;
       state.applied = seq;
       state.predictionId = null;               // no suggestion answers the current text
       setStale(true);                          // chips belong to the previous text
       if (err.problem && err.problem.status === 503) serverDown("no model loaded");
-      if (err.problem) showProblem(err.problem, "suggest");
+      if (controller.timedOut) {
+        showProblem({ title: "The server did not answer in time",
+                      detail: "The suggestions shown are for your earlier text; edit it to try again." }, "suggest");
+      } else if (err.problem) showProblem(err.problem, "suggest");
       else showNetworkError("suggest", err);
     } finally {
+      clearTimeout(timeout);
       if (seq === state.seq && !state.timer) setBusy(false);   // not while newer text waits
     }
   }
@@ -658,6 +666,7 @@
     state.options = findOptions(el.addTag.value);
     state.active = state.options.length ? 0 : -1;
     state.picked = false;
+    state.dismissed = false;
     renderOptions();
   }
 
@@ -683,7 +692,9 @@
     }
     var tag = state.canonical.get(normalise(raw)) || state.canonical.get(raw.trim().toLowerCase());
     if (tag) { addTag(tag); return; }
-    option = option || findOptions(raw)[0];   // e.g. the highlight dropped by a blur
+    // the highlight dropped by a blur (pressing Add) still counts; options the author
+    // closed with Escape do not
+    if (!option && !state.dismissed) option = findOptions(raw)[0];
     if (option) { addTag(option.tag); return; }
     if (!state.vocab.length) {
       setStatus("error", "add", [text("p", "The tag list has not loaded yet; try again in a moment.", "status-detail")]);
@@ -770,7 +781,9 @@
       var body = await postJSON("v1/feedback", payload, controller.signal);
       var id = body && body.id !== undefined ? body.id : "";
       if (state.generation !== generation) {   // the form holds another project by now
-        info("Your previous project was saved as reference " + id + ".");
+        var said = "Your previous project was saved as reference " + id + ".";
+        if (!el.status.dataset.kind) info(said);   // never over the new project's status
+        else el.announce.textContent = said;
         return;
       }
       var p = text("p", "", "status-title");
@@ -915,7 +928,7 @@
       ev.preventDefault();
       commitTyped();
     } else if (ev.key === "Escape") {
-      if (!el.listbox.hidden) { ev.preventDefault(); closeOptions(); }
+      if (!el.listbox.hidden) { ev.preventDefault(); closeOptions(); state.dismissed = true; }
       else if (el.addTag.value) { ev.preventDefault(); el.addTag.value = ""; }
     } else if (ev.key === "Tab") {
       closeOptions();

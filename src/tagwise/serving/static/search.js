@@ -62,16 +62,23 @@
     return target;
   }
 
-  function params() {
+  /** The search as URL parameters, always in one order: URLs of the same search are
+   * the same string, which is how the history code knows it. */
+  function searchParams(s) {
     var p = new URLSearchParams();
-    var q = el.q.value.trim();
-    if (q) p.set("q", q);
-    state.tags.forEach(function (t) { p.append("tags", t); });
-    if (state.tags.length > 1 && el.mode.value === "any") p.set("mode", "any");
-    if (el.from.value) p.set("from", el.from.value);
-    if (el.to.value) p.set("to", el.to.value);
-    if (state.offset) p.set("offset", String(state.offset));
+    if (s.q) p.set("q", s.q);
+    s.tags.forEach(function (t) { p.append("tags", t); });
+    if (s.tags.length > 1 && s.mode === "any") p.set("mode", "any");
+    if (s.from) p.set("from", s.from);
+    if (s.to) p.set("to", s.to);
+    if (s.offset) p.set("offset", String(s.offset));
     return p;
+  }
+
+  /** The search the form holds. */
+  function params() {
+    return searchParams({ q: el.q.value.trim(), tags: state.tags, mode: el.mode.value,
+                          from: el.from.value, to: el.to.value, offset: state.offset });
   }
 
   /** The URL follows the query, so Back returns to the previous deliberate search:
@@ -163,6 +170,7 @@
         if (seq !== state.seq) return; // an newer query is on its way: ignore this answer
         el.hits.setAttribute("aria-busy", "false");
         if (!res.ok) {
+          state.refocus = null;
           // The results on screen answered another query: do not leave them beside the error.
           el.error.textContent = problemText(res.body, res.status);
           clearResults();
@@ -179,17 +187,19 @@
         if (res.body.tags && res.body.tags.join("\n") !== state.tags.join("\n")) {
           state.tags = res.body.tags.slice();   // aliases from a link, as canonical tags
           renderSelected();
-          asked.delete("tags");   // the URL of what was asked, tags canonical
-          state.tags.forEach(function (t) { asked.append("tags", t); });
-          syncUrl(asked);
+          syncUrl(searchParams({ q: asked.get("q"), tags: state.tags, mode: asked.get("mode"),
+                                 from: asked.get("from"), to: asked.get("to"),
+                                 offset: asked.get("offset") }));   // what was asked, tags canonical
         }
         state.shownOffset = state.offset;
+        var refocus = focusToRestore();   // read before the buttons are drawn again
         render(res.body);
-        restoreFocus();
+        if (refocus) refocus();
       })
       .catch(function () {
         if (seq !== state.seq) return;
         el.hits.setAttribute("aria-busy", "false");
+        state.refocus = null;
         el.error.textContent = "the server did not answer";
         clearResults();   // the results on screen answered another query
       });
@@ -214,17 +224,23 @@
    * tag chip or a remove button must not be sent back to the top of the page. */
   function rememberFocus(tag) {
     var a = document.activeElement;
-    state.refocus = a && a.tagName === "BUTTON" && a !== document.body
-      ? { tag: tag, kind: a.classList.contains("facet") ? "facet" : "other" } : null;
+    state.refocus = a && a.tagName === "BUTTON"
+      ? { tag: tag, el: a, kind: a.classList.contains("facet") ? "facet" : "other" } : null;
   }
 
-  function restoreFocus() {
+  /** Before a render: whether focus is still where the press left it (on the pressed
+   * button, or dropped to <body> because that button went); returns how to put it back
+   * after the render, or null when the visitor has moved on (focus is theirs). */
+  function focusToRestore() {
     var r = state.refocus;
     state.refocus = null;
-    if (!r || (document.activeElement && document.activeElement !== document.body)) return;
-    var target = r.kind === "facet"
-      ? el.facets.querySelector('.facet[data-tag="' + cssEscape(r.tag) + '"]') : null;
-    (target || $("results-heading")).focus();
+    var a = document.activeElement;
+    if (!r || (a && a !== document.body && a !== r.el)) return null;
+    return function () {
+      var target = r.kind === "facet"
+        ? el.facets.querySelector('.facet[data-tag="' + cssEscape(r.tag) + '"]') : null;
+      (target || $("results-heading")).focus();
+    };
   }
 
   function cssEscape(value) {
