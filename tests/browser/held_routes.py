@@ -13,7 +13,9 @@ class HeldRequests:
     """Requests to ``pattern`` wait until :meth:`release`: an answer that must not land
     before the test's next step cannot, however the machine is loaded."""
 
-    def __init__(self, page: Page, pattern: str, limit: int | None = None) -> None:
+    ALL = None  # limit: hold every request
+
+    def __init__(self, page: Page, pattern: str, limit: int | None = ALL) -> None:
         """Hold requests to ``pattern``: all of them, or only the first ``limit``."""
         self.page, self.pattern, self.limit = page, pattern, limit
         self.holding, self.held, self.seen = True, [], 0

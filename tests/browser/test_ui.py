@@ -778,16 +778,22 @@ def test_a_tag_typed_but_not_added_is_not_lost_on_submit(page: Page, live_server
     assert sent["added"] == ["natural-language-processing"] and len(posted) == 1
 
 
-def test_start_over_during_a_slow_save_frees_submit_and_says_what_was_saved(
-    page: Page, live_server
-) -> None:
-    open_page(page, live_server.url)
+def _start_over_while_project_a_saves(page: Page, url: str, hold: int | None) -> HeldRequests:
+    """Submit project A with its save held (the first ``hold`` saves), then Start over."""
+    open_page(page, url)
     page.locator("#title").fill(TITLE_A)
     settle(page)
-    held = HeldRequests(page, "**/v1/feedback")
+    held = HeldRequests(page, "**/v1/feedback", limit=hold)
     page.locator("#submit").click()
     page.wait_for_function("document.getElementById('submit').disabled")
     page.locator("#reset").click()
+    return held
+
+
+def test_start_over_during_a_slow_save_frees_submit_and_says_what_was_saved(
+    page: Page, live_server
+) -> None:
+    held = _start_over_while_project_a_saves(page, live_server.url, HeldRequests.ALL)
     expect(page.locator("#submit")).to_be_enabled()  # the next project can be submitted
     page.locator("#title").fill(TITLE_B)
     held.release()
@@ -809,13 +815,7 @@ def test_escape_then_enter_adds_nothing_unseen(page: Page, live_server) -> None:
 def test_a_late_save_of_the_previous_project_keeps_the_new_ones_status(
     page: Page, live_server
 ) -> None:
-    open_page(page, live_server.url)
-    page.locator("#title").fill(TITLE_A)
-    settle(page)
-    held = HeldRequests(page, "**/v1/feedback", limit=1)  # only project A's save waits
-    page.locator("#submit").click()
-    page.wait_for_function("document.getElementById('submit').disabled")
-    page.locator("#reset").click()
+    held = _start_over_while_project_a_saves(page, live_server.url, 1)  # only A's save waits
     page.locator("#title").fill(TITLE_B)
     settle(page)
     submitted(page)
