@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from tagwise.config import Settings
-from tagwise.errors import TagwiseError
+from tagwise.errors import ConfigError, TagwiseError
 from tagwise.search import CatalogueIndex, indexed_projects
 from tagwise.taxonomy import Taxonomy
 
@@ -49,8 +49,6 @@ def open_existing_index(settings: Settings) -> CatalogueIndex:
     the catalogue were empty) and never re-derives the postings with a vocabulary file
     found relative to the working directory.
     """
-    from tagwise.errors import ConfigError
-
     path = index_path(settings)
     if not path.is_file():
         raise ConfigError(

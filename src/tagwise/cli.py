@@ -95,7 +95,6 @@ def data_validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
 ) -> None:
     """Validate a projects file and print rows, accepted, quarantined by reason, tags, dates."""
-
     from tagwise.data import load_dataset, summarize
     from tagwise.data.summary import summary_to_dict
 
@@ -377,7 +376,6 @@ def _print_suggestions(
     *,
     long_tail: bool = True,
 ) -> None:
-
     con = Console()
     answer = bundle.suggest_all(projects, k=k, long_tail=long_tail)
     for (title, _), row, tail in zip(projects, answer.tags, answer.long_tail, strict=True):

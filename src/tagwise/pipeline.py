@@ -24,7 +24,7 @@ from tagwise.bundle import ModelBundle
 from tagwise.config import Settings
 from tagwise.data import LoadResult, load_dataset, summarize
 from tagwise.data.summary import summary_to_dict
-from tagwise.errors import ConfigError, TagwiseError
+from tagwise.errors import ConfigError, DataFormatError, TagwiseError
 from tagwise.evaluate import (
     bootstrap_ci,
     default_slices,
@@ -88,8 +88,6 @@ def load_inputs(
     quarantine = settings.quarantine_file(projects)
     result = load_dataset(projects, quarantine_path=quarantine)
     if not result.dataset.projects:
-        from tagwise.errors import DataFormatError
-
         first = result.quarantined[0].reason if result.quarantined else "the file holds no row"
         raise DataFormatError(
             str(projects),
@@ -615,12 +613,6 @@ def _report_data(
             probs=main.scores,
         ),
     )
-
-
-def champion_metrics(tracker) -> dict[str, float] | None:
-    """The champion's metrics, or None when there is no champion."""
-    version = tracker.alias_version("champion")
-    return tracker.version(version).metrics if version is not None else None
 
 
 def version_mode(tracker, version) -> str | None:

@@ -88,13 +88,13 @@ def uptake_by(
             c[0] += 1
             c[1] += len(tags)
             c[2] += sum(t in final for t in tags)
-    out: dict[str, list[Uptake]] = {}
-    for name, group in counts.items():
-        if not group:
-            continue
-        order = [HEAD, *sorted(k for k in group if k != HEAD)]
-        out[name] = [Uptake(k, *group[k]) for k in order if k in group]
-    return out
+    return {name: _head_first(group) for name, group in counts.items() if group}
+
+
+def _head_first(counts: dict[str, list[int]]) -> list[Uptake]:
+    """One row per kind of tag from its (predictions, shown, kept), head first."""
+    order = [HEAD, *sorted(k for k in counts if k != HEAD)]
+    return [Uptake(k, *counts[k]) for k in order if k in counts]
 
 
 def total_uptake(groups: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -110,5 +110,4 @@ def total_uptake(groups: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, A
             c[0] += u["predictions"]
             c[1] += u["shown"]
             c[2] += u["kept"]
-    order = [HEAD, *sorted(k for k in sums if k != HEAD)]
-    return [Uptake(k, *sums[k]).to_dict() for k in order if k in sums]
+    return [u.to_dict() for u in _head_first(sums)]

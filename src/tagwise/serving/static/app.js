@@ -450,31 +450,41 @@
     if (next) next.querySelector("button").focus();
   }
 
-  function toggleAccepted(tag) {
+  function chipOf(tag) {
+    return el.suggestions.querySelector('.chip[data-tag="' + cssEscape(tag) + '"]');
+  }
+
+  /** The tag of the chip next to ``tag``'s (after it, else before), taken before a render
+   * that may drop ``tag``'s chip, so focus can move there instead of falling to <body>. */
+  function neighbourTag(tag) {
     var chips = Array.from(el.suggestions.querySelectorAll(".chip"));
     var idx = chips.findIndex(function (c) { return c.dataset.tag === tag; });
     var neighbour = chips[idx + 1] || chips[idx - 1];
+    return neighbour ? neighbour.dataset.tag : null;
+  }
+
+  function focusChipOrInput(tag) {
+    var chip = tag && chipOf(tag);
+    (chip ? chip.querySelector(".chip-toggle") : el.addTag).focus();
+  }
+
+  function toggleAccepted(tag) {
+    var neighbour = neighbourTag(tag);
     if (state.accepted.has(tag)) state.accepted.delete(tag);
     else state.accepted.add(tag);
     clearStatus("submit");
     renderSuggestions(tag);
-    if (!el.suggestions.querySelector('.chip[data-tag="' + cssEscape(tag) + '"]')) {
-      // a kept chip of an earlier text, un-accepted, is gone: focus must not fall to <body>
-      var next = neighbour && el.suggestions.querySelector('.chip[data-tag="' + cssEscape(neighbour.dataset.tag) + '"] .chip-toggle');
-      (next || el.addTag).focus();
-    }
+    // a kept chip of an earlier text, un-accepted, is gone
+    if (!chipOf(tag)) focusChipOrInput(neighbour);
   }
 
   function removeSuggestion(tag) {
-    var chips = Array.from(el.suggestions.querySelectorAll(".chip"));
-    var idx = chips.findIndex(function (c) { return c.dataset.tag === tag; });
-    var neighbour = chips[idx + 1] || chips[idx - 1];
+    var neighbour = neighbourTag(tag);
     state.accepted.delete(tag);
     state.removed.add(tag);
     clearStatus("submit");
     renderSuggestions();
-    var next = neighbour && el.suggestions.querySelector('.chip[data-tag="' + cssEscape(neighbour.dataset.tag) + '"] .chip-toggle');
-    (next || el.addTag).focus();
+    focusChipOrInput(neighbour);
   }
 
   /* ---------- added tags ---------- */

@@ -86,7 +86,7 @@
    *   step adds an entry, later ones replace it, and typing back to the query under it
    *   returns to that entry instead of keeping a copy;
    * - how = "enter": adopts the entry typing made (the same query, confirmed), else adds;
-   * - how = "push" (a facet, a page, a filter): a new step from the results on screen;
+   * - how = "push" (a facet, a page, the any/all mode): a new step from the results on screen;
    * - anything else (a canonicalized link, a page past the end) replaces the entry. */
   function syncUrl(p, how) {
     if (state.backTo !== null) { state.deferred = { p: p, how: how }; return; }   // after it lands
